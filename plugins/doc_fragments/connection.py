@@ -1,0 +1,57 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to koreai.ai_for_process
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Connection options shared by every module of koreai.ai_for_process."""
+
+
+class ModuleDocFragment:  # pylint: disable=too-few-public-methods
+    """Options to reach an AI for Process environment."""
+
+    DOCUMENTATION = r"""
+options:
+  host:
+    description:
+      - URL of the AI for Process environment, for example C(https://process.kore.ai) or the URL of a private
+        or on-premises installation.
+      - A trailing slash and a path prefix are accepted. The scheme (C(https://) or C(http://)) is required.
+      - If not set, the value of the E(KOREAI_HOST) environment variable is used.
+    type: str
+    required: true
+  api_key:
+    description:
+      - API key of an API app with the C(Export workflow) scope (Settings, Security & Control, API Scopes).
+      - Sent as the C(x-api-key) header, and only to the origin of O(host); a download URL or redirect on
+        another origin is fetched without it.
+      - Never shown in results, messages or logs.
+      - If not set, the value of the E(KOREAI_API_KEY) environment variable is used.
+    type: str
+    required: true
+  validate_certs:
+    description:
+      - Verify the server's TLS certificate. Set to V(false) only for test hosts.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - PEM file of the CA certificates that sign the server's certificate, for private CAs.
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for each HTTP request to connect and for each read of its answer.
+    type: float
+    default: 30
+  retries:
+    description:
+      - How many times a request that failed transiently is retried (connection errors, HTTP 429 honouring
+        C(Retry-After), and HTTP 5xx for reads), with jittered exponential backoff.
+      - The export POST is retried only where the server cannot have started a job (connection refused,
+        HTTP 429, HTTP 503 with C(Retry-After)), so one task never starts two export jobs.
+    type: int
+    default: 5
+notes:
+  - Requires the Python library C(requests) on the host that runs the module (usually the controller, with
+    C(ansible_connection=local)). Proxies are taken from the E(HTTPS_PROXY), E(HTTP_PROXY) and E(NO_PROXY)
+    environment variables.
+requirements:
+  - requests
+"""

@@ -1,0 +1,123 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to koreai.ai_for_process
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Internal to koreai.ai_for_process: turn module parameters into export requests.
+
+Everything a user can get wrong is checked here, before any request is sent
+or any file written, and reported with the option that needs fixing.
+"""
+
+import os
+from dataclasses import dataclass
+
+ARCHIVE_SUFFIX = ".zip"
+
+
+class PlanError(ValueError):
+    """A parameter that cannot work, with the fix in its message."""
+
+
+@dataclass
+class ExportRequest:
+    """One workflow to export and where its files go."""
+
+    workflow_id: str
+    flow_id: str = None
+    name: str = None
+    dest: str = None
+    extract_dir: str = None
+    dock_status_id: str = None
+    download_url: str = None
+
+
+def file_stem(value, option):
+    """value as a single file name, or a PlanError saying why it cannot be one."""
+    if any(separator in value for separator in ("/", "\\", "\0")):
+        reason = "it contains a path separator"
+    elif value.strip() in ("", ".", ".."):
+        reason = "it is empty or a relative directory name"
+    else:
+        return value.strip()
+    raise PlanError("%s %r cannot be used as a file name: %s; choose a name without '/', '\\' or '..'" % (option, value, reason))
+
+
+def _text(value, option, required=False):
+    text = "" if value is None else str(value).strip()
+    if required and not text:
+        raise PlanError("%s must be a non-empty string" % option)
+    return text or None
+
+
+def _existing_directory(path, option):
+    if not os.path.isdir(path):
+        raise PlanError("%s %s is not an existing directory; create it first" % (option, path))
+    return path
+
+
+def _single_dest(dest, stem):
+    """A file path for one workflow: inside dest when it is a directory, else dest itself."""
+    if os.path.isdir(dest):
+        return os.path.join(dest, stem + ARCHIVE_SUFFIX)
+    parent = os.path.dirname(os.path.abspath(dest))
+    if not os.path.isdir(parent):
+        what = "is a file, not a directory" if os.path.exists(parent) else "does not exist"
+        raise PlanError("dest %s cannot be written: its directory %s %s" % (dest, parent, what))
+    return dest
+
+
+def check_settings(params):
+    """PlanErrors for numeric options out of range and for incompatible options."""
+    positive = ("wait_timeout", "poll_interval", "concurrency")
+    for option in positive:
+        if params.get(option) is not None and params[option] <= 0:
+            raise PlanError("%s must be greater than 0" % option)
+    if params.get("max_jobs") is not None and params["max_jobs"] < 0:
+        raise PlanError("max_jobs must be 0 (no cap) or more")
+    if params.get("dest") and not params["wait"]:
+        raise PlanError("dest requires wait: true (the file can only be downloaded once the export job succeeded)")
+    if params.get("extract_to") and not params.get("dest"):
+        raise PlanError("extract_to requires dest: the archive is kept and its members are extracted beside it")
+
+
+def single_request(params):
+    """The request of a task that names one workflow_id."""
+    workflow_id = _text(params["workflow_id"], "workflow_id", required=True)
+    name = _text(params.get("name"), "name")
+    stem = file_stem(name or workflow_id, "name" if name else "workflow_id")
+    dest = _single_dest(params["dest"], stem) if params.get("dest") else None
+    extract_dir = os.path.join(params["extract_to"], stem) if params.get("extract_to") else None
+    return ExportRequest(workflow_id=workflow_id, flow_id=_text(params.get("flow_id"), "flow_id"), name=name,
+                         dest=dest, extract_dir=extract_dir,
+                         dock_status_id=_text(params.get("dock_status_id"), "dock_status_id"),
+                         download_url=_text(params.get("download_url"), "download_url"))
+
+
+def batch_requests(params):
+    """The requests of a task with a workflows list; names and destinations must not collide."""
+    if params.get("dock_status_id"):
+        raise PlanError("dock_status_id resumes one job; use it with workflow_id, not with workflows")
+    dest_dir = _existing_directory(params["dest"], "dest") if params.get("dest") else None
+    requests, seen = [], {}
+    for index, item in enumerate(params["workflows"]):
+        option = "workflows[%d]" % index
+        workflow_id = _text(item.get("workflow_id"), option + ".workflow_id", required=True)
+        name = _text(item.get("name"), option + ".name")
+        stem = file_stem(name or workflow_id, option + (".name" if name else ".workflow_id"))
+        if item.get("dest"):
+            dest = _single_dest(item["dest"], stem)
+        else:
+            dest = os.path.join(dest_dir, stem + ARCHIVE_SUFFIX) if dest_dir else None
+        key = os.path.abspath(dest) if dest else stem
+        if key in seen:
+            raise PlanError("%s and %s would both write %s; give them distinct names" % (seen[key], option, key))
+        seen[key] = option
+        requests.append(ExportRequest(
+            workflow_id=workflow_id, flow_id=_text(item.get("flow_id"), option + ".flow_id"), name=name, dest=dest,
+            extract_dir=os.path.join(params["extract_to"], stem) if params.get("extract_to") else None))
+    return requests
+
+
+def plan_requests(params):
+    """Validate params and return the list of ExportRequests (one for workflow_id)."""
+    check_settings(params)
+    return batch_requests(params) if params.get("workflows") is not None else [single_request(params)]

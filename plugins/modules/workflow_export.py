@@ -1,0 +1,411 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to koreai.ai_for_process
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: workflow_export
+short_description: Export AI for Process workflows to verified .zip files, idempotently
+version_added: 0.1.0
+description:
+  - Starts the Export Workflow API job of one workflow (O(workflow_id)) or of many (O(workflows)), follows each
+    job's dock status until it succeeds or fails, downloads the exported archive and keeps it at O(dest).
+  - The archive is compared with the file already at O(dest) by its content (a digest over the member names and
+    bytes, JSON members compared as parsed documents), because the server rebuilds the zip with new timestamps on
+    every export. The task reports C(changed) only when the content on disk changed.
+  - Downloads go to a temp file beside O(dest), are checked against C(Content-Length) and as a zip, and replace
+    O(dest) by an atomic move. A failure leaves the previous file as it was and no temp file behind.
+  - A batch (O(workflows)) starts every job as fast as O(concurrency) allows, polls the jobs in flight together,
+    downloads each archive as soon as its job succeeds, and lets one failing workflow not stop the others.
+  - Tolerates the response shapes the public API docs show, including both spellings of the export route.
+author:
+  - koreai.ai_for_process maintainers
+extends_documentation_fragment:
+  - koreai.ai_for_process.connection
+  - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Check mode sends no request at all and writes nothing. It reports C(changed) when O(dest) is missing, or
+        exists and O(force=true) would export it again; it cannot know whether the workflow's content changed
+        on the server, so it may report C(changed) where a real run would not.
+  diff_mode:
+    support: full
+    details:
+      - Lists the members added, removed or changed, with a unified diff of changed JSON members up to 64 KiB.
+        Members whose name contains C(env_variables) or C(secret) are reported as changed without their values.
+  platform:
+    platforms: posix
+  action_group:
+    support: full
+    membership:
+      - koreai.ai_for_process.ai_for_process
+options:
+  workflow_id:
+    description:
+      - ID of the workflow to export (C(a-...)), as shown in the browser's network tab when exporting in the UI.
+      - Exactly one of O(workflow_id) and O(workflows) is required.
+    type: str
+  flow_id:
+    description:
+      - Callflow ID of the deployed workflow version, sent as the C(flowId) query parameter.
+    type: str
+    aliases: [callflow_id]
+  name:
+    description:
+      - File name (without C(.zip)) used when O(dest) is a directory, and directory name under O(extract_to).
+        Defaults to O(workflow_id).
+    type: str
+  workflows:
+    description:
+      - Workflows to export in one task, concurrently. O(dest) must then be an existing directory; each archive is
+        written to C(<dest>/<name or workflow_id>.zip).
+      - Names must be usable as file names (no C(/), C(\\) or C(..)) and distinct.
+    type: list
+    elements: dict
+    suboptions:
+      workflow_id:
+        description: ID of the workflow.
+        type: str
+        required: true
+      flow_id:
+        description: Callflow ID, sent as C(flowId).
+        type: str
+        aliases: [callflow_id]
+      name:
+        description: File name without C(.zip); defaults to the workflow ID.
+        type: str
+      dest:
+        description: File path for this workflow's archive, instead of the one under O(dest).
+        type: path
+  dest:
+    description:
+      - Where to keep the archive. An existing directory means C(<dest>/<name or workflow_id>.zip).
+      - Without O(dest) the module only starts the export (and waits for it when O(wait=true)) and returns the ids
+        and download URL; it then never reports C(changed), as an export changes nothing on the server.
+      - Requires O(wait=true).
+    type: path
+  force:
+    description:
+      - When V(true), export and replace O(dest) when its content differs.
+      - When V(false), an existing O(dest) is left alone without calling the API.
+    type: bool
+    default: true
+  backup:
+    description:
+      - Keep a timestamped copy of O(dest) before replacing it.
+    type: bool
+    default: false
+  extract_to:
+    description:
+      - Also unpack each archive into C(<extract_to>/<name or workflow_id>/), JSON members pretty-printed with sorted
+        keys and a trailing newline, so that C(git diff) shows only real changes. Files no longer in the export are
+        removed. Members with absolute paths, C(..), links or absurd sizes are refused before anything is written.
+      - Requires O(dest).
+    type: path
+  wait:
+    description:
+      - Follow the dock status until the job succeeds or fails. With V(false) the module returns right after
+        starting the job; resume it later with O(dock_status_id).
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait for each export job. On timeout the task fails and returns RV(dock_status_id).
+    type: float
+    default: 600
+  poll_interval:
+    description:
+      - Seconds between dock status reads. The interval grows by 20% after each read, up to five times this value.
+        The first read happens after 0.5 s (or O(poll_interval) if shorter).
+    type: float
+    default: 2
+  dock_status_id:
+    description:
+      - Resume a job started earlier with O(wait=false) instead of starting a new one. Use with O(workflow_id).
+    type: str
+  download_url:
+    description:
+      - Download URL returned when the job was started; used when the dock status does not give one.
+    type: str
+  concurrency:
+    description:
+      - Most HTTP requests in flight at once in a batch. Jobs run on the server in parallel, so all of them are
+        started as fast as this bound allows.
+    type: int
+    default: 8
+  max_jobs:
+    description:
+      - Most export jobs running at once on the server; V(0) means no cap.
+    type: int
+    default: 0
+  manifest:
+    description:
+      - With O(workflows), also keep a JSON manifest at this path: per workflow its file, sha256, content digest,
+        size, status, dock status and export job ids and the time of the export that produced the file on disk.
+      - An entry changes only when its file changes or its workflow fails, so a rerun that exports nothing new
+        leaves the manifest untouched. It is written atomically, mode C(0600) unless O(mode) is set.
+    type: path
+  fail_on_error:
+    description:
+      - With O(workflows), fail the task after all workflows finished when any of them failed. With V(false) the
+        task succeeds and RV(results) tells which ones failed.
+    type: bool
+    default: true
+notes:
+  - New files are created with mode C(0600) unless O(mode) is set, because exports hold the workflow's environment
+    variables, which may be secrets. An existing file keeps its mode.
+  - The archive holds C(flow_definition.json), C(app_definition.json) and C(env_variables.json); the module does not
+    depend on these names.
+  - When run on localhost, set C(ansible_python_interpreter) to C({{ ansible_playbook_python }}) so the module runs
+    with the Python that has C(requests).
+seealso:
+  - module: koreai.ai_for_process.dock_status_info
+  - module: ansible.builtin.get_url
+"""
+
+EXAMPLES = r"""
+- name: Export one workflow and keep it under version control
+  koreai.ai_for_process.workflow_export:
+    host: https://process.kore.ai
+    api_key: "{{ vault_koreai_api_key }}"
+    workflow_id: a-5e1f0c2d
+    flow_id: cf-8b21d3
+    dest: /srv/backups/workflows/
+    backup: true
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+
+- name: Set the connection once for every module of the collection
+  module_defaults:
+    group/koreai.ai_for_process.ai_for_process:
+      host: "{{ koreai_host }}"
+      api_key: "{{ koreai_api_key }}"
+  block:
+    - name: Export a batch of workflows concurrently and unpack them for review
+      koreai.ai_for_process.workflow_export:
+        workflows:
+          - workflow_id: a-5e1f0c2d
+            flow_id: cf-8b21d3
+            name: invoice-approval
+          - workflow_id: a-77aa01be
+            flow_id: cf-1c0ffe
+            name: onboarding
+        dest: "{{ playbook_dir }}/exports"
+        extract_to: "{{ playbook_dir }}/exports/extracted"
+      register: exports
+
+    - name: Start an export now and collect it later
+      koreai.ai_for_process.workflow_export:
+        workflow_id: a-5e1f0c2d
+        flow_id: cf-8b21d3
+        wait: false
+      register: started
+
+    - name: Wait for the job started above and download it
+      koreai.ai_for_process.workflow_export:
+        workflow_id: a-5e1f0c2d
+        dock_status_id: "{{ started.dock_status_id }}"
+        download_url: "{{ started.download_url }}"
+        dest: /srv/backups/workflows/
+
+# Ad-hoc, with the connection taken from the environment:
+#   KOREAI_HOST=https://process.kore.ai KOREAI_API_KEY=kg-... \
+#   ansible localhost -e ansible_python_interpreter=$(command -v python3) \
+#     -m koreai.ai_for_process.workflow_export -a "workflow_id=a-5e1f0c2d flow_id=cf-8b21d3 dest=/tmp/out"
+"""
+
+RETURN = r"""
+workflow_id:
+  description: ID of the exported workflow.
+  returned: with O(workflow_id)
+  type: str
+  sample: a-5e1f0c2d
+flow_id:
+  description: Callflow ID sent as C(flowId).
+  returned: with O(workflow_id)
+  type: str
+  sample: cf-8b21d3
+dock_status_id:
+  description: ID of the job's dock status; use it with O(dock_status_id) to resume, also on a wait timeout.
+  returned: with O(workflow_id), when a job was started or resumed
+  type: str
+  sample: ds-2f6c1a
+export_job_id:
+  description: ID of the export job.
+  returned: with O(workflow_id), when the server gave one
+  type: str
+  sample: workflow-ej-81c2
+status:
+  description: Last known job status (C(IN_PROGRESS), C(SUCCESS), C(FAILED)), or C(SKIPPED) when O(force=false) kept dest.
+  returned: with O(workflow_id)
+  type: str
+  sample: SUCCESS
+download_url:
+  description: URL of the exported archive. It may be a signed URL; treat it as sensitive.
+  returned: with O(workflow_id), when known
+  type: str
+  sample: https://process.kore.ai/api/v1/account/exports/81c2
+dest:
+  description: Path of the archive.
+  returned: with O(workflow_id) and O(dest)
+  type: str
+  sample: /srv/backups/workflows/a-5e1f0c2d.zip
+extract_dir:
+  description: Directory the members were extracted to.
+  returned: with O(workflow_id) and O(extract_to)
+  type: str
+sha256:
+  description: SHA-256 of the archive file at O(dest).
+  returned: with O(workflow_id), when dest holds a file
+  type: str
+content_digest:
+  description: Digest of the archive's content (member names and bytes, JSON canonicalised), stable across exports
+    of an unchanged workflow.
+  returned: with O(workflow_id), when dest holds a file
+  type: str
+size:
+  description: Size of the archive in bytes.
+  returned: with O(workflow_id), when dest holds a file
+  type: int
+members:
+  description: Names of the files in the archive.
+  returned: with O(workflow_id), when dest holds a file
+  type: list
+  elements: str
+  sample: [app_definition.json, env_variables.json, flow_definition.json]
+backup_file:
+  description: Path of the backup made with O(backup=true).
+  returned: when a backup was made
+  type: str
+elapsed:
+  description: Seconds the export took, from start to file in place.
+  returned: always
+  type: float
+results:
+  description: One entry per workflow of O(workflows), with the same keys as a single export plus C(name),
+    C(changed), C(failed) and C(msg).
+  returned: with O(workflows)
+  type: list
+  elements: dict
+manifest:
+  description: Path of the manifest.
+  returned: with O(manifest)
+  type: str
+summary:
+  description: Counts over O(workflows).
+  returned: with O(workflows)
+  type: dict
+  sample: {total: 50, changed: 1, unchanged: 48, failed: 1}
+"""
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._batch import ExportRunner, Settings
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import (
+    HAS_REQUESTS, REQUESTS_IMPORT_ERROR, client_from_params, connection_argument_spec, connection_problems,
+)
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._manifest import write_manifest
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import PlanError, plan_requests
+
+
+def argument_spec():
+    spec = connection_argument_spec()
+    spec.update(
+        workflow_id=dict(type="str"),
+        flow_id=dict(type="str", aliases=["callflow_id"]),
+        name=dict(type="str"),
+        workflows=dict(type="list", elements="dict", options=dict(
+            workflow_id=dict(type="str", required=True),
+            flow_id=dict(type="str", aliases=["callflow_id"]),
+            name=dict(type="str"),
+            dest=dict(type="path"),
+        )),
+        dest=dict(type="path"),
+        force=dict(type="bool", default=True),
+        backup=dict(type="bool", default=False),
+        extract_to=dict(type="path"),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="float", default=600),
+        poll_interval=dict(type="float", default=2),
+        dock_status_id=dict(type="str"),
+        download_url=dict(type="str"),
+        concurrency=dict(type="int", default=8),
+        max_jobs=dict(type="int", default=0),
+        manifest=dict(type="path"),
+        fail_on_error=dict(type="bool", default=True),
+    )
+    return spec
+
+
+def settings_from(module):
+    params = module.params
+    return Settings(wait=params["wait"], wait_timeout=params["wait_timeout"], poll_interval=params["poll_interval"],
+                    force=params["force"], backup=params["backup"], concurrency=params["concurrency"],
+                    max_jobs=params["max_jobs"], check_mode=module.check_mode, diff=module._diff)
+
+
+def exit_single(module, result):
+    diff = result.pop("diff", None)
+    extra = {"diff": diff} if diff else {}
+    result.pop("name", None)
+    if result.pop("failed"):
+        module.fail_json(**dict(result, **extra))
+    module.exit_json(**dict(result, **extra))
+
+
+def exit_batch(module, results, elapsed):
+    diffs = [result.pop("diff") for result in results if result.get("diff")]
+    failures = [result for result in results if result["failed"]]
+    changed = sum(1 for result in results if result["changed"])
+    summary = dict(total=len(results), changed=changed, failed=len(failures),
+                   unchanged=len(results) - changed - len(failures))
+    outcome = dict(changed=bool(changed), results=results, summary=summary, elapsed=round(elapsed, 3))
+    if module.params["manifest"]:
+        outcome["manifest"] = module.params["manifest"]
+        outcome["changed"] = write_manifest(module, module.params["manifest"], module.params["host"], results) or bool(changed)
+    if diffs:
+        outcome["diff"] = diffs
+    if failures:
+        outcome["msg"] = "%d of %d workflows failed: %s" % (len(failures), len(results), "; ".join(
+            "%s: %s" % (failure["name"] or failure["workflow_id"], failure["msg"]) for failure in failures))
+        if module.params["fail_on_error"]:
+            module.fail_json(**outcome)
+    module.exit_json(**outcome)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        supports_check_mode=True,
+        add_file_common_args=True,
+        mutually_exclusive=[("workflow_id", "workflows"), ("dock_status_id", "workflows"), ("manifest", "workflow_id")],
+        required_one_of=[("workflow_id", "workflows")],
+        required_by={"download_url": "dock_status_id"},
+    )
+    if not HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
+    problems = connection_problems(module.params)
+    if problems:
+        module.fail_json(msg="; ".join(problems))
+    try:
+        requests = plan_requests(module.params)
+    except PlanError as exc:
+        module.fail_json(msg=str(exc))
+
+    started = time.monotonic()
+    client = client_from_params(module.params, pool_size=module.params["concurrency"])
+    try:
+        results = ExportRunner(module, client, settings_from(module)).run(requests)
+    finally:
+        client.close()
+    if module.params["workflows"] is None:
+        exit_single(module, results[0])
+    exit_batch(module, results, time.monotonic() - started)
+
+
+if __name__ == "__main__":
+    main()

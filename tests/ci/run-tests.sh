@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Run every test of the collection, failing on the first red:
+#   for each ansible-core line: ansible-test sanity, units, integration; then ansible-lint.
+# Needs only PyPI (no Docker). Usage: tests/ci/run-tests.sh [sanity|units|integration|lint ...]
+# MATRIX="2.19:python3.11 latest:/path/to/python3.13" overrides the ansible-core/Python pairs.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+WORK=${WORK:-${TMPDIR:-/tmp}/koreai-ci-$(id -u)}
+STEPS=${*:-sanity units integration lint}
+DEST="$WORK/src/ansible_collections/koreai/ai_for_process"
+
+default_matrix() {
+  local py313
+  py313="$(pyenv root 2>/dev/null || echo /nonexistent)/versions/3.13.0/bin/python3.13"
+  command -v python3.13 >/dev/null 2>&1 && py313=$(command -v python3.13)
+  if [ -x "$py313" ]; then
+    echo "2.19:python3.11 latest:$py313"
+  else
+    echo "NOTICE: no Python 3.13 interpreter found; the newest ansible-core line is NOT tested on this machine." >&2
+    echo "2.19:python3.11"
+  fi
+}
+MATRIX=${MATRIX:-$(default_matrix)}
+
+# ansible-test refuses a tree that is not physically under ansible_collections/NS/NAME:
+# stage a copy of what git sees (uncommitted edits included, ignored files excluded).
+stage_collection() {
+  rm -rf "$DEST"
+  mkdir -p "$DEST"
+  if git -C "$REPO" rev-parse --git-dir >/dev/null 2>&1; then
+    (cd "$REPO" && git ls-files -z --cached --others --exclude-standard |
+      tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -xf - -C "$DEST"
+  else
+    (cd "$REPO" && tar --exclude=./tests/output --exclude=./.git -cf - .) | tar -xf - -C "$DEST"
+  fi
+}
+
+# ansible-test --venv bootstraps pip from a host unreachable here; it uses this cache file instead.
+install_get_pip_standin() {
+  local venv=$1 pipver cache
+  pipver=$("$venv/bin/python" -c 'import ansible_test,os,re; p=os.path.join(os.path.dirname(ansible_test.__file__),"_internal","python_requirements.py"); print(re.search(r"pip=.([0-9.]+).", open(p).read()).group(1))')
+  cache="$HOME/.ansible/test/cache/get_pip_${pipver//./_}.py"
+  [ -s "$cache" ] && return
+  mkdir -p "${cache%/*}"
+  cat >"$cache" <<'PY'
+import glob, os, subprocess, sys, ensurepip
+whl = sorted(glob.glob(os.path.join(os.path.dirname(ensurepip.__file__), "_bundled", "pip-*.whl")))[-1]
+args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
+sys.exit(subprocess.call([sys.executable, os.path.join(whl, "pip"), "install"] + args))
+PY
+}
+
+make_venv() {
+  local venv=$1 python=$2 requirements=$3
+  if [ ! -x "$venv/bin/ansible-test" ] || ! cmp -s "$requirements" "$venv/.requirements"; then
+    rm -rf "$venv"
+    "$python" -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
+    cp "$requirements" "$venv/.requirements"
+  fi
+}
+
+run_ansible_test() {
+  local core=$1 python=$2 venv="$WORK/venv-$1" pyver step
+  make_venv "$venv" "$python" "$REPO/tests/requirements/ansible-$core.txt"
+  install_get_pip_standin "$venv"
+  pyver=$("$venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  for step in $STEPS; do
+    [ "$step" = lint ] && continue
+    echo "=== ansible-core $core / Python $pyver: ansible-test $step"
+    local start=$SECONDS
+    (cd "$DEST" && PATH="$venv/bin:$PATH" ansible-test "$step" --venv --python "$pyver" --color no ${ANSIBLE_TEST_ARGS:-})
+    echo "=== ansible-test $step took $((SECONDS - start)) s"
+  done
+}
+
+run_lint() {
+  local venv="$WORK/venv-lint"
+  make_venv "$venv" python3 "$REPO/tests/requirements/lint.txt"
+  echo "=== ansible-lint (production profile, offline)"
+  (cd "$DEST" && ANSIBLE_COLLECTIONS_PATH="$WORK/src" "$venv/bin/ansible-lint" --offline --profile production)
+  echo "=== antsibull-changelog lint"
+  (cd "$DEST" && "$venv/bin/antsibull-changelog" lint)
+}
+
+stage_collection
+for pair in $MATRIX; do
+  run_ansible_test "${pair%%:*}" "${pair#*:}"
+done
+case " $STEPS " in *" lint "*) run_lint ;; esac
+rm -rf "$DEST/tests/output/.tmp"
+echo "=== all requested checks passed: $STEPS on ${MATRIX}"

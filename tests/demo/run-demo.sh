@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The main job, end to end: a virtualenv with ansible-core and requests, the collection built and
+# installed from its tarball, the bundled emulator started, the export_workflows role run against
+# two emulated environments (dev, staging), then the emulator stopped.
+set -euo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+VENV=${VENV:-$REPO/.venv}
+OUT=${OUT:-$REPO/demo-output}
+STATE="$VENV/emulator-state.json"
+
+if [ ! -x "$VENV/bin/ansible-playbook" ] || ! cmp -s "$REPO/tests/requirements/ansible-2.19.txt" "$VENV/.requirements"; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REPO/tests/requirements/ansible-2.19.txt"
+  cp "$REPO/tests/requirements/ansible-2.19.txt" "$VENV/.requirements"
+fi
+export PATH="$VENV/bin:$PATH"
+
+echo "=== building and installing the collection"
+ansible-galaxy collection build --force --output-path "$VENV/dist" "$REPO" >/dev/null
+ansible-galaxy collection install --force -p "$VENV/collections" "$VENV"/dist/koreai-ai_for_process-*.tar.gz >/dev/null
+export ANSIBLE_COLLECTIONS_PATH="$VENV/collections"
+
+echo "=== starting the AI for Process emulator"
+python "$REPO/tests/emulator/server.py" --daemon --state-file "$STATE" --port "${DEMO_PORT:-18471}" --no-https --job-duration 2 --idle-exit 300 >/dev/null
+emulator_pid=$(python -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$STATE")
+trap 'kill "$emulator_pid" 2>/dev/null || true' EXIT
+export KOREAI_DEMO_STATE="$STATE"
+
+echo "=== ansible-playbook koreai.ai_for_process.export (two environments)"
+ansible-playbook koreai.ai_for_process.export -i "$REPO/tests/demo/inventory.yml" -e "export_workflows_dest=$OUT"
+
+echo "=== exported files:"
+for env in dev staging; do
+  echo "  $OUT/$env/            ($(ls "$OUT/$env"/*.zip | wc -l) archives)"
+  echo "  $OUT/$env/manifest.json"
+  echo "  $OUT/$env/extracted/  (pretty-printed JSON for review)"
+done
