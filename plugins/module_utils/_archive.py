@@ -68,8 +68,7 @@ def _member_chunks(archive, info):
             yield canonical_json(document)
             return
     with archive.open(info) as member:
-        for chunk in iter(lambda: member.read(CHUNK_SIZE), b""):
-            yield chunk
+        yield from iter(lambda: member.read(CHUNK_SIZE), b"")
 
 
 def inspect_archive(path, description="the download"):

@@ -13,9 +13,11 @@ description:
     and check on them separately.
   - A C(FAILED) job is reported, not raised; the task fails only when the status cannot be read.
 author:
-  - koreai.ai_for_process maintainers
+  - AI for Process collection maintainers (@koreai)
 extends_documentation_fragment:
   - koreai.ai_for_process.connection
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
   check_mode:
     support: full

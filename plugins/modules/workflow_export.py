@@ -19,10 +19,12 @@ description:
     downloads each archive as soon as its job succeeds, and lets one failing workflow not stop the others.
   - Tolerates the response shapes the public API docs show, including both spellings of the export route.
 author:
-  - koreai.ai_for_process maintainers
+  - AI for Process collection maintainers (@koreai)
 extends_documentation_fragment:
   - koreai.ai_for_process.connection
   - ansible.builtin.files
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
   check_mode:
     support: full
@@ -142,7 +144,7 @@ options:
     default: 0
   manifest:
     description:
-      - With O(workflows), also keep a JSON manifest at this path: per workflow its file, sha256, content digest,
+      - With O(workflows), also keep a JSON manifest at this path, holding per workflow its file, sha256, content digest,
         size, status, dock status and export job ids and the time of the export that produced the file on disk.
       - An entry changes only when its file changes or its workflow fails, so a rerun that exports nothing new
         leaves the manifest untouched. It is written atomically, mode C(0600) unless O(mode) is set.
