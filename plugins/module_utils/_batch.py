@@ -92,7 +92,10 @@ def fetch_archive(client, request, job, module):
                             status=job.status)
     action = "download of workflow %s" % request.workflow_id
     for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
-        path, handle = temp_file_beside(request.dest, module)
+        try:
+            path, handle = temp_file_beside(request.dest, module)
+        except OSError as exc:
+            raise KoreaiError("cannot write beside dest %s: %s" % (request.dest, exc.strerror or exc))
         try:
             with handle:
                 _size, content_type = client.download(job.download_url, handle, action)
@@ -102,6 +105,9 @@ def fetch_archive(client, request, job, module):
             remove_quietly(path)
             if attempt == DOWNLOAD_ATTEMPTS:
                 raise
+        except OSError as exc:
+            remove_quietly(path)
+            raise KoreaiError("cannot write the download beside dest %s: %s" % (request.dest, exc.strerror or exc))
         except BaseException:
             remove_quietly(path)
             raise

@@ -34,6 +34,7 @@ RETRYABLE_GET_STATUSES = (429, 500, 502, 503, 504)
 BACKOFF_FACTOR = 0.5
 BACKOFF_MAX = 30
 DOWNLOAD_CHUNK_SIZE = 256 * 1024
+DOWNLOAD_REFUSED_STATUSES = (401, 403, 404, 410)  # what storage answers for an expired or revoked link
 
 
 def connection_argument_spec():
@@ -201,7 +202,11 @@ class ApiClient:
         """Stream url into the open binary handle; return (bytes written, content type)."""
         response = self.get(url, stream=True)
         with response:
-            raise_for_status(response, self, action, not_found="%s: the download URL is gone or expired" % action)
+            if response.status_code in DOWNLOAD_REFUSED_STATUSES:
+                raise ApiError("%s: the download URL was refused or has expired (HTTP %d: %s); run the task again to "
+                               "start a new export" % (action, response.status_code, server_message(response)),
+                               status=response.status_code)
+            raise_for_status(response, self, action)
             expected = response.headers.get("Content-Length")
             written = 0
             try:

@@ -82,6 +82,16 @@ def update_job(job, document, base_url):
     return job
 
 
+def failure_reason(failure):
+    """The distinct messages a FAILED dock status carries, as one line."""
+    reasons = []
+    for value in failure.values():
+        text = str(value.get("message", value) if isinstance(value, dict) else value)
+        if text not in reasons:
+            reasons.append(text)
+    return "; ".join(reasons) or "the server gave no reason"
+
+
 def _is_router_404(response):
     """A 404 from the web router (the route does not exist) rather than from the API."""
     if response.status_code != 404:
@@ -119,6 +129,5 @@ def poll_job(client, job):
     raise_for_status(response, client, action, not_found="dock status %s not found on %s" % (job.dock_status_id, client.origin))
     update_job(job, parse_json_object(response, action), client.base_url)
     if job.status == FAILED:
-        detail = "; ".join("%s: %s" % item for item in job.failure.items()) or "the server gave no reason"
-        raise JobFailed("export of workflow %s FAILED on the server (%s)" % (job.workflow_id, detail))
+        raise JobFailed("export of workflow %s FAILED on the server (%s)" % (job.workflow_id, failure_reason(job.failure)))
     return job
