@@ -53,7 +53,7 @@ def connection_problems(params):
     """Return a message for each unusable connection option (empty when all are fine)."""
     problems = []
     host = (params.get("host") or "").strip()
-    if urlsplit(host).scheme not in ("http", "https") or not urlsplit(host).netloc:
+    if not _is_http_url(host):
         problems.append("host must be a URL with a scheme, such as https://process.kore.ai; got %r" % host)
     if not (params.get("api_key") or "").strip():
         problems.append("api_key is empty; set it or the KOREAI_API_KEY environment variable")
@@ -62,6 +62,15 @@ def connection_problems(params):
     if params.get("retries") is not None and params["retries"] < 0:
         problems.append("retries must be 0 or more")
     return problems
+
+
+def _is_http_url(url):
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or out of range
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and port != 0
 
 
 def client_from_params(params, pool_size=8):
@@ -78,10 +87,15 @@ def client_from_params(params, pool_size=8):
 
 
 def origin_of(url):
-    """The scheme://host:port part of a URL, lower-cased, with default ports made explicit."""
+    """The scheme://host[:port] part of a URL, lower-cased, without a default port."""
     parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-    return "%s://%s:%s" % (parts.scheme.lower(), (parts.hostname or "").lower(), port)
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if ":" in host:
+        host = "[%s]" % host
+    port = parts.port
+    if port is None or port == {"http": 80, "https": 443}.get(scheme):
+        return "%s://%s" % (scheme, host)
+    return "%s://%s:%d" % (scheme, host, port)
 
 
 class Throttle:
