@@ -16,6 +16,7 @@ import os
 import posixpath
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import DownloadError, UnsafeArchive
@@ -86,7 +87,7 @@ def inspect_archive(path, description="the download"):
                 for chunk in _member_chunks(archive, info):
                     digest.update(chunk)
                 digest.update(b"\0")
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError) as exc:
         raise DownloadError("%s is not a readable zip archive (%s)" % (description, exc))
     return ArchiveInfo(members=members, content_digest=digest.hexdigest())
 
@@ -106,7 +107,7 @@ def _readable_members(path):
     try:
         with zipfile.ZipFile(path) as archive:
             return {info.filename: _diff_text(archive, info) for info in _file_members(archive)}
-    except (zipfile.BadZipFile, OSError):
+    except (zipfile.BadZipFile, zlib.error, OSError):
         return {}
 
 

@@ -32,7 +32,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._files impor
 FIRST_POLL_DELAY = 0.5  # seconds after the start, or poll_interval when that is shorter
 POLL_GROWTH = 1.2
 POLL_CAP_FACTOR = 5  # the interval grows up to this many times poll_interval
-ROUND_WINDOW = 0.25  # polls due within this many seconds go out in the same round
+ROUND_WINDOW = 0.125  # polls due within this share of poll_interval go out in the same round
 DOWNLOAD_ATTEMPTS = 3
 
 
@@ -158,7 +158,7 @@ class ExportRunner:
                 self._submit(self._on_started, item, start_export, self.client, request.workflow_id, request.flow_id)
 
     def _poll_due_jobs(self):
-        horizon = time.monotonic() + ROUND_WINDOW
+        horizon = time.monotonic() + ROUND_WINDOW * self.settings.poll_interval
         for item in self._running:
             if not item.polling and item.next_poll <= horizon:
                 item.polling = True

@@ -20,6 +20,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors impo
 try:
     import requests
     from requests.adapters import HTTPAdapter
+    from urllib3 import exceptions as urllib3_exceptions
     from urllib3.util.retry import Retry
 except ImportError as exc:
     HAS_REQUESTS = False
@@ -186,16 +187,16 @@ class ApiClient:
         self.timeout = timeout
         self.retries = retries
         self.throttle = Throttle()
-        verify = (ca_path or True) if validate_certs else False
+        # passed on every request: a session's verify would lose to REQUESTS_CA_BUNDLE in the environment
+        self._verify = (ca_path or True) if validate_certs else False
         auth = ApiKeyAuth(api_key, self.origin)
-        self._get_session = self._session(auth, verify, _retry_policy(retries, self.throttle, False), pool_size)
-        self._post_session = self._session(auth, verify, _retry_policy(retries, self.throttle, True), pool_size)
+        self._get_session = self._session(auth, _retry_policy(retries, self.throttle, False), pool_size)
+        self._post_session = self._session(auth, _retry_policy(retries, self.throttle, True), pool_size)
 
     @staticmethod
-    def _session(auth, verify, retry, pool_size):
+    def _session(auth, retry, pool_size):
         session = ScopedSession()
         session.auth = auth
-        session.verify = verify
         session.headers["Accept"] = "application/json"
         adapter = HTTPAdapter(max_retries=retry, pool_connections=pool_size, pool_maxsize=pool_size)
         session.mount("http://", adapter)
@@ -204,7 +205,7 @@ class ApiClient:
 
     def api_url(self, *segments):
         """The URL of an API path under host; each segment is percent-encoded whole."""
-        return self.base_url + "/" + "/".join(quote(str(segment), safe="") for segment in segments)
+        return self.base_url + "/" + "/".join(_path_segment(segment) for segment in segments)
 
     def get(self, url, **kwargs):
         return self._send(self._get_session, "GET", url, **kwargs)
@@ -241,20 +242,35 @@ class ApiClient:
         self.throttle.wait()
         target = origin_of(url)
         try:
-            response = session.request(method, url, timeout=self.timeout, **kwargs)
+            response = session.request(method, url, timeout=self.timeout, verify=self._verify, **kwargs)
         except requests.exceptions.SSLError as exc:
             raise ApiError(
                 "TLS certificate verification failed for %s (%s); set ca_path to the CA bundle that signed "
                 "the server's certificate, or validate_certs: false for a test host" % (target, _reason(exc))
             )
-        except requests.exceptions.Timeout as exc:
-            raise ApiError("no answer from %s within %s s after %d retries (%s); raise timeout if the server is slow"
-                           % (target, self.timeout, self.retries, _reason(exc)))
         except requests.exceptions.RequestException as exc:
+            if _is_timeout(exc):
+                raise ApiError("no answer from %s to %s %s within timeout=%s s (%s); raise timeout if the server is slow"
+                               % (target, method, urlsplit(url).path, self.timeout, _reason(exc)))
             raise ApiError("could not reach %s for %s %s (%s)" % (target, method, urlsplit(url).path, _reason(exc)))
         if response.status_code == 429:
             self.throttle.pause(_retry_after_seconds(response))
         return response
+
+
+def _path_segment(value):
+    """value percent-encoded as one path segment; '.' and '..' too, which URL normalisation would remove."""
+    text = str(value)
+    return text.replace(".", "%2E") if text in (".", "..") else quote(text, safe="")
+
+
+def _is_timeout(exc):
+    """Whether a requests exception is a connect or read timeout (urllib3 may wrap it in a ConnectionError)."""
+    if isinstance(exc, requests.exceptions.Timeout):
+        return True
+    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+    # a refused connection is a NewConnectionError, which urllib3 derives from its TimeoutError
+    return isinstance(reason, urllib3_exceptions.TimeoutError) and not isinstance(reason, urllib3_exceptions.NewConnectionError)
 
 
 def _retry_after_seconds(response, default=1.0):

@@ -88,8 +88,8 @@ def _write_private(path, content):
 
 
 def _prune_empty_dirs(root):
-    for directory, subdirs, names in os.walk(root, topdown=False):
-        if directory != root and not subdirs and not names:
+    for directory, _subdirs, _names in os.walk(root, topdown=False):
+        if directory != root and not os.listdir(directory):
             os.rmdir(directory)
 
 

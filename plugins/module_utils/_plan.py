@@ -107,10 +107,10 @@ def batch_requests(params):
             dest = _single_dest(item["dest"], stem)
         else:
             dest = os.path.join(dest_dir, stem + ARCHIVE_SUFFIX) if dest_dir else None
-        key = os.path.abspath(dest) if dest else stem
-        if key in seen:
-            raise PlanError("%s and %s would both write %s; give them distinct names" % (seen[key], option, key))
-        seen[key] = option
+        for key in filter(None, (stem, dest and os.path.abspath(dest))):
+            if key in seen:
+                raise PlanError("%s and %s would both write %s; give them distinct names" % (seen[key], option, key))
+            seen[key] = option
         requests.append(ExportRequest(
             workflow_id=workflow_id, flow_id=_text(item.get("flow_id"), option + ".flow_id"), name=name, dest=dest,
             extract_dir=os.path.join(params["extract_to"], stem) if params.get("extract_to") else None))

@@ -796,7 +796,7 @@ class Server(ThreadingHTTPServer):
 
 def ensure_certs(cert_dir):
     """Create (once, race free) a test CA and a server certificate for 127.0.0.1/localhost; return (ca, cert, key)."""
-    final = os.path.join(cert_dir, "emulator-tls")
+    final = os.path.join(cert_dir, "emulator-tls-v2")  # v2: CA with keyUsage, as Python 3.13 requires
     names = ("ca.pem", "server.pem", "server.key")
     if all(os.path.exists(os.path.join(final, name)) for name in names):
         return tuple(os.path.join(final, name) for name in names)
@@ -818,10 +818,12 @@ def run_openssl(work):
         "ca.pem", "ca.key", "server.pem", "server.key", "server.csr", "san.cnf")]
     with open(ext, "w", encoding="utf-8") as handle:
         handle.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
-                     "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n")
+                     "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
+                     "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n")
     ec_key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
     commands = [
-        ["req", "-x509"] + ec_key + ["-days", "3650", "-subj", "/CN=Kore emulator test CA", "-keyout", ca_key, "-out", ca_pem],
+        ["req", "-x509"] + ec_key + ["-days", "3650", "-subj", "/CN=Kore emulator test CA", "-keyout", ca_key, "-out", ca_pem,
+                                     "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
         ["req"] + ec_key + ["-subj", "/CN=localhost", "-keyout", srv_key, "-out", csr],
         ["x509", "-req", "-in", csr, "-CA", ca_pem, "-CAkey", ca_key, "-CAcreateserial", "-days", "3650", "-extfile", ext, "-out", srv_pem],
     ]

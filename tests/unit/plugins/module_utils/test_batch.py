@@ -1,0 +1,222 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to koreai.ai_for_process
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""_batch.ExportRunner with a real AnsibleModule, against the emulator."""
+
+import json
+import os
+import stat
+from collections import defaultdict
+
+import pytest
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import inspect_archive
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._batch import ExportRunner
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import client_from_params
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import plan_requests
+from ansible_collections.koreai.ai_for_process.plugins.modules.workflow_export import argument_spec, settings_from
+from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import api_log, sha256_of
+
+IDS = ["a-%04d" % number for number in range(1, 21)]
+
+
+def make_module(emulator, **args):
+    base = dict(host=emulator.url, api_key=emulator.keys["dev"], poll_interval=0.05, wait_timeout=10, retries=1, timeout=5)
+    base.update(args)
+    with patch_module_args(base):
+        return AnsibleModule(argument_spec=argument_spec(), add_file_common_args=True, supports_check_mode=True)
+
+
+def run(emulator, dest, ids, **args):
+    """Run one batch like the module does; return {workflow_id: result}."""
+    module = make_module(emulator, dest=str(dest), workflows=[{"workflow_id": wid} for wid in ids], **args)
+    requests = plan_requests(module.params)
+    client = client_from_params(module.params, pool_size=module.params["concurrency"])
+    try:
+        results = ExportRunner(module, client, settings_from(module)).run(requests)
+    finally:
+        client.close()
+    assert [result["workflow_id"] for result in results] == list(ids)
+    return {result["workflow_id"]: result for result in results}
+
+
+def part_files(directory):
+    return [name for name in os.listdir(directory) if name.endswith(".part")]
+
+
+def assert_exported(emulator, result, dest):
+    path = os.path.join(str(dest), result["workflow_id"] + ".zip")
+    expected = emulator.expected("dev", result["workflow_id"])
+    assert (result["failed"], result["status"], result["dest"]) == (False, "SUCCESS", path)
+    assert result["content_digest"] == inspect_archive(path).content_digest == expected["content_digest"]
+    assert result["sha256"] == sha256_of(path)
+    assert result["size"] == os.path.getsize(path)
+    assert result["members"] == sorted(expected["members"])
+    assert result["dock_status_id"].startswith("ds-") and result["export_job_id"].startswith("workflow-ej-")
+
+
+def test_batch_of_twenty_then_rerun_is_unchanged(emulator, tmp_path):
+    first = run(emulator, tmp_path, IDS)
+    for result in first.values():
+        assert_exported(emulator, result, tmp_path)
+        assert result["changed"] is True and result["msg"] == ""
+        assert stat.S_IMODE(os.stat(result["dest"]).st_mode) == 0o600
+    assert sorted(os.listdir(tmp_path)) == sorted(wid + ".zip" for wid in IDS)
+    inodes = {wid: os.stat(result["dest"]).st_ino for wid, result in first.items()}
+    stats = emulator.stats()
+    assert (stats["jobs_created"], stats["downloads"], stats["second_origin_with_key"]) == (20, 20, 0)
+
+    second = run(emulator, tmp_path, IDS)
+    for wid, result in second.items():
+        assert_exported(emulator, result, tmp_path)
+        assert result["changed"] is False
+        assert result["sha256"] == first[wid]["sha256"]
+        assert os.stat(result["dest"]).st_ino == inodes[wid]  # not replaced
+    assert emulator.stats()["jobs_created"] == 40
+    assert not part_files(tmp_path)
+
+
+def test_one_failed_job_fails_only_its_workflow(emulator, tmp_path):
+    ids = IDS[:6]
+    emulator.fault("a-0004", "job_failed")
+    results = run(emulator, tmp_path, ids)
+    failed = results.pop("a-0004")
+    assert failed["failed"] is True and failed["changed"] is False
+    assert "export of workflow a-0004 FAILED" in failed["msg"]
+    assert "workflow validation failed for a-0004" in failed["msg"]
+    assert failed["dock_status_id"].startswith("ds-")
+    assert not os.path.exists(failed["dest"])
+    for result in results.values():
+        assert_exported(emulator, result, tmp_path)
+    assert emulator.keys["dev"] not in json.dumps(failed)
+
+
+def test_failed_post_fails_only_its_workflow(emulator, tmp_path):
+    emulator.fault("a-0002", "post_500")
+    results = run(emulator, tmp_path, IDS[:3])
+    assert results["a-0002"]["failed"] and "HTTP 500" in results["a-0002"]["msg"]
+    assert results["a-0002"]["http_status"] == 500
+    assert_exported(emulator, results["a-0001"], tmp_path)
+    assert_exported(emulator, results["a-0003"], tmp_path)
+
+
+def in_flight_peak(emulator):
+    """Most export jobs running at once: a job runs from its POST to its last (SUCCESS) dock status read."""
+    entries = api_log(emulator)
+    last_poll = {}
+    for entry in entries:
+        if "/dock-status/" in entry["path"]:
+            last_poll[entry["workflow_id"]] = entry["t"]
+    posts = [entry for entry in entries if entry["method"] == "POST"]
+    peak = 0
+    for post in posts:
+        running = [other for other in posts if other["t"] <= post["t"] <= last_poll[other["workflow_id"]]]
+        peak = max(peak, len(running))
+    return peak
+
+
+def test_max_jobs_caps_jobs_in_flight(emulator, tmp_path):
+    results = run(emulator, tmp_path, IDS[:8], max_jobs=2, concurrency=8)
+    for result in results.values():
+        assert_exported(emulator, result, tmp_path)
+    assert in_flight_peak(emulator) == 2
+
+
+def test_without_max_jobs_jobs_overlap(emulator, tmp_path):
+    run(emulator, tmp_path, IDS[:8], max_jobs=0, concurrency=8)
+    assert in_flight_peak(emulator) > 2
+
+
+def test_polls_follow_poll_interval(emulator, tmp_path):
+    duration, interval = 0.3, 0.1
+    emulator.config(job_duration=duration)
+    run(emulator, tmp_path, IDS[:2], poll_interval=interval)
+    by_workflow = defaultdict(list)
+    for entry in api_log(emulator):
+        if entry["method"] == "POST" or "/dock-status/" in entry["path"]:
+            by_workflow[entry["workflow_id"]].append(entry["t"])
+    for times in by_workflow.values():
+        polls = len(times) - 1
+        gaps = [later - earlier for earlier, later in zip(times, times[1:])]
+        assert polls <= duration / interval + 2
+        assert min(gaps) >= 0.8 * interval
+
+
+def test_no_temp_files_after_download_failures(emulator, tmp_path):
+    kept = run(emulator, tmp_path, ["a-0003"])["a-0003"]
+    kept_bytes = open(kept["dest"], "rb").read()
+    emulator.fault("a-0002", "download_truncated")
+    emulator.fault("a-0003", "download_corrupt_zip")
+    emulator.fault("a-0004", "download_html")
+    results = run(emulator, tmp_path, ["a-0001", "a-0002", "a-0003", "a-0004"])
+    assert_exported(emulator, results.pop("a-0001"), tmp_path)
+    assert results["a-0002"]["msg"].startswith("download of workflow a-0002: ")
+    assert results["a-0003"]["msg"].startswith("download of workflow a-0003 (application/zip) is not a readable zip")
+    assert results["a-0004"]["msg"].startswith("download of workflow a-0004 (text/html) is not a readable zip")
+    for wid, result in results.items():
+        assert result["failed"] and not result["changed"], wid
+        downloads = api_log(emulator, path_part="/api/v1/account/exports/", workflow_id=wid)
+        assert len(downloads) == 3 + (1 if wid == "a-0003" else 0)  # three attempts (plus the first run's)
+    assert not os.path.exists(results["a-0002"]["dest"]) and not os.path.exists(results["a-0004"]["dest"])
+    assert open(kept["dest"], "rb").read() == kept_bytes  # a failure leaves the previous file as it was
+    assert sorted(os.listdir(tmp_path)) == ["a-0001.zip", "a-0003.zip"]
+    assert not part_files(tmp_path)
+
+
+def test_changed_workflow_is_replaced_with_a_diff(emulator, tmp_path):
+    run(emulator, tmp_path, ["a-0001", "a-0002"])
+    old_values = [variable["value"] for variable in emulator.expected("dev", "a-0002")["members"]["env_variables.json"]["variables"]]
+    emulator.bump("dev", "a-0002")
+    results = run(emulator, tmp_path, ["a-0001", "a-0002"], _ansible_diff=True, backup=True)
+    assert results["a-0001"]["changed"] is False and "diff" not in results["a-0001"]
+    changed = results["a-0002"]
+    assert changed["changed"] is True
+    assert_exported(emulator, changed, tmp_path)
+    prepared = changed["diff"]["prepared"]
+    assert "~ member changed: env_variables.json (values hidden: it may hold secrets)" in prepared.splitlines()
+    assert "~ member changed: flow_definition.json" in prepared.splitlines()
+    for value in old_values:
+        assert value not in prepared
+    assert changed["backup_file"] and os.path.exists(changed["backup_file"])
+    assert inspect_archive(changed["backup_file"]).content_digest != changed["content_digest"]
+
+
+def test_extract_to(emulator, tmp_path):
+    dest, extract = tmp_path / "zips", tmp_path / "extracted"
+    dest.mkdir()
+    results = run(emulator, dest, ["a-0001", "a-0002"], extract_to=str(extract))
+    for wid, result in results.items():
+        assert result["changed"] is True and result["extract_dir"] == str(extract / wid)
+        members = emulator.expected("dev", wid)["members"]
+        assert sorted(os.listdir(extract / wid)) == sorted(members)
+        for name, document in members.items():
+            assert json.loads((extract / wid / name).read_text(encoding="utf-8")) == document
+            assert stat.S_IMODE(os.stat(extract / wid / name).st_mode) == 0o600
+    again = run(emulator, dest, ["a-0001", "a-0002"], extract_to=str(extract))
+    assert [result["changed"] for result in again.values()] == [False, False]
+
+
+def test_check_mode_sends_nothing(emulator, tmp_path):
+    run(emulator, tmp_path, ["a-0001"])
+    emulator.reset()
+    results = run(emulator, tmp_path, ["a-0001", "a-0002"], _ansible_check_mode=True)
+    assert [results[wid]["changed"] for wid in ("a-0001", "a-0002")] == [True, True]
+    assert api_log(emulator) == []
+    assert sorted(os.listdir(tmp_path)) == ["a-0001.zip"]
+    results = run(emulator, tmp_path, ["a-0001", "a-0002"], _ansible_check_mode=True, force=False)
+    assert (results["a-0001"]["changed"], results["a-0001"]["status"], results["a-0002"]["changed"]) == (False, "SKIPPED", True)
+    assert api_log(emulator) == []
+
+
+def test_wait_timeout_returns_dock_status_id(emulator, tmp_path):
+    emulator.fault("a-0001", "job_stuck")
+    results = run(emulator, tmp_path, ["a-0001", "a-0002"], wait_timeout=0.3)
+    stuck = results["a-0001"]
+    assert stuck["failed"] is True
+    assert stuck["msg"].startswith("export of workflow a-0001 did not finish within wait_timeout=0.3 s (last status IN_PROGRESS")
+    assert stuck["msg"].endswith("resume it with dock_status_id=%s" % stuck["dock_status_id"])
+    assert_exported(emulator, results["a-0002"], tmp_path)
+    assert not os.path.exists(stuck["dest"])

@@ -1,0 +1,162 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to koreai.ai_for_process
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""_plan: parameter validation and destinations."""
+
+import os
+
+import pytest
+
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import ExportRequest, PlanError, file_stem, plan_requests
+from ansible_collections.koreai.ai_for_process.plugins.modules.workflow_export import argument_spec
+
+
+def params(**overrides):
+    """Module parameters as AnsibleModule would pass them: every option, defaults applied."""
+    values = {name: spec.get("default") for name, spec in argument_spec().items()}
+    values.update(host="https://process.kore.ai", api_key="kg-secret")
+    values.update(overrides)
+    return values
+
+
+def error_of(**overrides):
+    with pytest.raises(PlanError) as info:
+        plan_requests(params(**overrides))
+    return str(info.value)
+
+
+def test_single_request_without_dest():
+    assert plan_requests(params(workflow_id=" a-1 ", flow_id=" cf-1 ", dock_status_id="", download_url=None)) == [
+        ExportRequest(workflow_id="a-1", flow_id="cf-1")]
+
+
+def test_dest_directory_gets_name_or_id(tmp_path):
+    (request,) = plan_requests(params(workflow_id="a-1", dest=str(tmp_path)))
+    assert request.dest == os.path.join(str(tmp_path), "a-1.zip")
+    (request,) = plan_requests(params(workflow_id="a-1", name=" Invoice approval ", dest=str(tmp_path),
+                                      extract_to=str(tmp_path / "x")))
+    assert request.dest == os.path.join(str(tmp_path), "Invoice approval.zip")
+    assert request.extract_dir == os.path.join(str(tmp_path / "x"), "Invoice approval")
+    assert request.name == "Invoice approval"
+
+
+def test_dest_file_is_kept(tmp_path):
+    (request,) = plan_requests(params(workflow_id="a-1", name="ignored", dest=str(tmp_path / "custom.zip"),
+                                      dock_status_id="ds-1", download_url="https://x/y"))
+    assert (request.dest, request.dock_status_id, request.download_url) == (str(tmp_path / "custom.zip"), "ds-1", "https://x/y")
+
+
+def test_batch_dest_directory(tmp_path):
+    requests = plan_requests(params(dest=str(tmp_path), extract_to=str(tmp_path / "ex"), workflows=[
+        {"workflow_id": "a-1", "flow_id": "cf-1"}, {"workflow_id": "a-2", "name": "two"},
+        {"workflow_id": "a-3", "dest": str(tmp_path / "elsewhere.zip")}]))
+    assert [(request.workflow_id, request.flow_id, request.dest, request.extract_dir) for request in requests] == [
+        ("a-1", "cf-1", os.path.join(str(tmp_path), "a-1.zip"), os.path.join(str(tmp_path / "ex"), "a-1")),
+        ("a-2", None, os.path.join(str(tmp_path), "two.zip"), os.path.join(str(tmp_path / "ex"), "two")),
+        ("a-3", None, str(tmp_path / "elsewhere.zip"), os.path.join(str(tmp_path / "ex"), "a-3")),
+    ]
+
+
+def test_dest_parent_missing(tmp_path):
+    message = error_of(workflow_id="a-1", dest=str(tmp_path / "missing" / "a.zip"))
+    assert message == "dest %s cannot be written: its directory %s does not exist" % (
+        tmp_path / "missing" / "a.zip", tmp_path / "missing")
+
+
+def test_dest_parent_is_a_file(tmp_path):
+    (tmp_path / "file").write_text("x")
+    message = error_of(workflow_id="a-1", dest=str(tmp_path / "file" / "a.zip"))
+    assert message.endswith("its directory %s is a file, not a directory" % (tmp_path / "file"))
+
+
+def test_batch_dest_must_be_a_directory(tmp_path):
+    (tmp_path / "file").write_text("x")
+    for dest in (tmp_path / "file", tmp_path / "missing"):
+        assert error_of(dest=str(dest), workflows=[{"workflow_id": "a-1"}]) == (
+            "dest %s is not an existing directory; create it first" % dest)
+
+
+def test_batch_item_dest_parent_missing(tmp_path):
+    message = error_of(workflows=[{"workflow_id": "a-1", "dest": str(tmp_path / "no" / "a.zip")}])
+    assert "does not exist" in message
+
+
+@pytest.mark.parametrize("value, option", [
+    ({"workflow_id": "a-1", "name": "a/b"}, "name"),
+    ({"workflow_id": "a-1", "name": "a\\b"}, "name"),
+    ({"workflow_id": "a-1", "name": ".."}, "name"),
+    ({"workflow_id": "a-1", "name": "."}, "name"),
+    ({"workflow_id": "../a-1"}, "workflow_id"),
+    ({"workflow_id": ".."}, "workflow_id"),
+    ({"workflow_id": "a\0"}, "workflow_id"),
+])
+def test_names_that_are_not_file_names(value, option):
+    assert error_of(**value).startswith("%s %r cannot be used as a file name" % (option, value[option]))
+    assert error_of(workflows=[value]).startswith("workflows[0].%s %r cannot be used as a file name" % (option, value[option]))
+
+
+def test_file_stem_accepts_ordinary_names():
+    assert file_stem(" Ünïcode name (v2) ", "name") == "Ünïcode name (v2)"
+    assert file_stem("...", "name") == "..."
+
+
+@pytest.mark.parametrize("workflows", [
+    [{"workflow_id": "a-1", "name": "same"}, {"workflow_id": "a-2", "name": "same"}],
+    [{"workflow_id": "a-1"}, {"workflow_id": "a-1"}],
+    [{"workflow_id": "a-1"}, {"workflow_id": "a-2", "name": "a-1"}],
+    [{"workflow_id": "a-1", "name": " same "}, {"workflow_id": "a-2", "name": "same"}],
+])
+def test_duplicate_names_in_a_batch(tmp_path, workflows):
+    for dest in (str(tmp_path), None):
+        message = error_of(dest=dest, workflows=workflows)
+        assert message.startswith("workflows[0] and workflows[1] would both write ")
+        assert message.endswith("; give them distinct names")
+
+
+def test_duplicate_explicit_dest_in_a_batch(tmp_path):
+    target = str(tmp_path / "one.zip")
+    message = error_of(dest=str(tmp_path), workflows=[{"workflow_id": "a-1", "name": "one"},
+                                                      {"workflow_id": "a-2", "dest": target}])
+    assert message == "workflows[0] and workflows[1] would both write %s; give them distinct names" % target
+
+
+def test_duplicate_names_collide_in_extract_to(tmp_path):
+    error_of(dest=str(tmp_path), extract_to=str(tmp_path / "ex"), workflows=[
+        {"workflow_id": "a-1", "name": "same", "dest": str(tmp_path / "own.zip")}, {"workflow_id": "a-2", "name": "same"}])
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"extract_to": "/tmp/x"}, "extract_to requires dest"),
+    ({"dest": "/tmp", "wait": False}, "dest requires wait: true"),
+    ({"wait_timeout": 0}, "wait_timeout must be greater than 0"),
+    ({"wait_timeout": -1}, "wait_timeout must be greater than 0"),
+    ({"poll_interval": 0}, "poll_interval must be greater than 0"),
+    ({"poll_interval": -0.5}, "poll_interval must be greater than 0"),
+    ({"concurrency": 0}, "concurrency must be greater than 0"),
+    ({"concurrency": -4}, "concurrency must be greater than 0"),
+    ({"max_jobs": -1}, "max_jobs must be 0 (no cap) or more"),
+])
+def test_settings_errors(overrides, message):
+    for shape in ({"workflow_id": "a-1"}, {"workflows": [{"workflow_id": "a-1"}]}):
+        assert error_of(**dict(shape, **overrides)).startswith(message)
+
+
+def test_max_jobs_zero_and_wait_false_without_dest_are_fine():
+    assert len(plan_requests(params(workflow_id="a-1", max_jobs=0, wait=False))) == 1
+
+
+def test_dock_status_id_with_workflows(tmp_path):
+    message = error_of(dest=str(tmp_path), dock_status_id="ds-1", workflows=[{"workflow_id": "a-1"}])
+    assert message == "dock_status_id resumes one job; use it with workflow_id, not with workflows"
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"workflow_id": "   "}, "workflow_id must be a non-empty string"),
+    ({"workflows": [{"workflow_id": "a-1"}, {"workflow_id": ""}]}, "workflows[1].workflow_id must be a non-empty string"),
+])
+def test_empty_workflow_ids(overrides, message):
+    assert error_of(**overrides) == message
+
+
+def test_empty_batch():
+    assert plan_requests(params(workflows=[])) == []
