@@ -85,32 +85,35 @@ def existing_digest(path):
         return None
 
 
+def download_once(client, request, job, module):
+    """Download the archive into a new temp file beside dest and verify it; no temp file survives a failure."""
+    action = "download of workflow %s" % request.workflow_id
+    path = None
+    try:
+        path, handle = temp_file_beside(request.dest, module)
+        with handle:
+            _size, content_type = client.download(job.download_url, handle, action)
+        return path, inspect_archive(path, "%s (%s)" % (action, content_type or "no content type"))
+    except BaseException as exc:
+        if path:
+            remove_quietly(path)
+        if isinstance(exc, OSError):  # disk full, read-only or missing directory
+            raise KoreaiError("cannot write the download beside dest %s: %s" % (request.dest, exc.strerror or exc))
+        raise
+
+
 def fetch_archive(client, request, job, module):
-    """Download the job's archive beside dest, verify it, and prepare what the main thread needs."""
+    """Download and verify the job's archive (retrying broken downloads) and prepare what the main thread needs."""
     if not job.download_url:
         raise DownloadError("export of workflow %s succeeded but gave no download URL" % request.workflow_id,
                             status=job.status)
-    action = "download of workflow %s" % request.workflow_id
     for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
         try:
-            path, handle = temp_file_beside(request.dest, module)
-        except OSError as exc:
-            raise KoreaiError("cannot write beside dest %s: %s" % (request.dest, exc.strerror or exc))
-        try:
-            with handle:
-                _size, content_type = client.download(job.download_url, handle, action)
-            archive = inspect_archive(path, "%s (%s)" % (action, content_type or "no content type"))
+            path, archive = download_once(client, request, job, module)
             break
         except DownloadError:
-            remove_quietly(path)
             if attempt == DOWNLOAD_ATTEMPTS:
                 raise
-        except OSError as exc:
-            remove_quietly(path)
-            raise KoreaiError("cannot write the download beside dest %s: %s" % (request.dest, exc.strerror or exc))
-        except BaseException:
-            remove_quietly(path)
-            raise
     files = extracted_files(path) if request.extract_dir else None
     return Fetched(path=path, archive=archive, previous_digest=existing_digest(request.dest), files=files)
 

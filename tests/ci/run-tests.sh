@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Run every test of the collection, failing on the first red:
 #   for each ansible-core line: ansible-test sanity, units, integration; then ansible-lint.
-# Needs only PyPI (no Docker). Usage: tests/ci/run-tests.sh [sanity|units|integration|lint ...]
+#   then the ecosystem checks (ansible-builder, ansible-runner, docs, galaxy-importer).
+# Needs only PyPI (no Docker). Usage: tests/ci/run-tests.sh [sanity|units|integration|lint|ecosystem ...]
 # MATRIX="2.19:python3.11 latest:/path/to/python3.13" overrides the ansible-core/Python pairs.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 WORK=${WORK:-${TMPDIR:-/tmp}/koreai-ci-$(id -u)}
-STEPS=${*:-sanity units integration lint}
+STEPS=${*:-sanity units integration lint ecosystem}
 DEST="$WORK/src/ansible_collections/koreai/ai_for_process"
 
 default_matrix() {
@@ -66,11 +67,13 @@ run_ansible_test() {
   make_venv "$venv" "$python" "$REPO/tests/requirements/ansible-$core.txt"
   install_get_pip_standin "$venv"
   pyver=$("$venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  local extra_args=()
+  read -r -a extra_args <<<"${ANSIBLE_TEST_ARGS:-}"
   for step in $STEPS; do
-    [ "$step" = lint ] && continue
+    case $step in sanity | units | integration) ;; *) continue ;; esac
     echo "=== ansible-core $core / Python $pyver: ansible-test $step"
     local start=$SECONDS
-    (cd "$DEST" && PATH="$venv/bin:$PATH" ansible-test "$step" --venv --python "$pyver" --color no ${ANSIBLE_TEST_ARGS:-})
+    (cd "$DEST" && PATH="$venv/bin:$PATH" ansible-test "$step" --venv --python "$pyver" --color no "${extra_args[@]}")
     echo "=== ansible-test $step took $((SECONDS - start)) s"
   done
 }
@@ -89,5 +92,6 @@ for pair in $MATRIX; do
   run_ansible_test "${pair%%:*}" "${pair#*:}"
 done
 case " $STEPS " in *" lint "*) run_lint ;; esac
+case " $STEPS " in *" ecosystem "*) WORK=$WORK "$REPO/tests/ecosystem/run.sh" ;; esac
 rm -rf "$DEST/tests/output/.tmp"
 echo "=== all requested checks passed: $STEPS on ${MATRIX}"

@@ -31,7 +31,8 @@ ansible-playbook koreai.ai_for_process.export -i "$REPO/tests/demo/inventory.yml
 
 echo "=== exported files:"
 for env in dev staging; do
-  echo "  $OUT/$env/            ($(ls "$OUT/$env"/*.zip | wc -l) archives)"
+  archives=("$OUT/$env"/*.zip)
+  echo "  $OUT/$env/            (${#archives[@]} archives)"
   echo "  $OUT/$env/manifest.json"
   echo "  $OUT/$env/extracted/  (pretty-printed JSON for review)"
 done

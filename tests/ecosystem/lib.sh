@@ -1,0 +1,90 @@
+# shellcheck shell=bash
+# Shared by tests/ecosystem/run.sh and tests/ecosystem/build-docs.sh (sourced, not run).
+# Needs only PyPI (and Debian's packages for the optional headless browser).
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HERE="$REPO/tests/ecosystem"
+WORK=${WORK:-${TMPDIR:-/tmp}/koreai-ci-$(id -u)}
+VENV="$WORK/venv-ecosystem"
+REQUIREMENTS="$REPO/tests/requirements/ecosystem.txt"
+ECO="$WORK/${ECO_NAME:-ecosystem}"                        # scratch space of one run, wiped at its start
+STAGE="$ECO/src/ansible_collections/koreai/ai_for_process" # what git sees, as a collection tree
+DIST="$ECO/dist"                                           # the built tarball
+COLLECTIONS="$ECO/collections"                             # the tarball installed (ansible_collections/ below)
+TARBALL=""
+
+pick_python() {
+  local candidate
+  for candidate in ${PYTHON:-} python3.11 python3.12 python3.13 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+      "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  echo "no Python 3.11 or newer found (set PYTHON=...)" >&2
+  return 1
+}
+
+# The venv is reused while tests/requirements/ecosystem.txt is unchanged (like make_venv in tests/ci/run-tests.sh).
+make_venv() {
+  local python
+  if [ ! -x "$VENV/bin/ansible-runner" ] || ! cmp -s "$REQUIREMENTS" "$VENV/.requirements"; then
+    python=$(pick_python)
+    echo "=== creating $VENV with $python from tests/requirements/ecosystem.txt"
+    rm -rf "$VENV"
+    mkdir -p "$WORK"
+    "$python" -m venv "$VENV"
+    if ! "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REQUIREMENTS" >"$WORK/venv-ecosystem.log" 2>&1; then
+      grep -v "^WARNING: Location" "$WORK/venv-ecosystem.log" | tail -30
+      echo "pip install -r tests/requirements/ecosystem.txt failed (log: $WORK/venv-ecosystem.log)" >&2
+      return 1
+    fi
+    cp "$REQUIREMENTS" "$VENV/.requirements"
+  fi
+  export PATH="$VENV/bin:$PATH"
+  export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
+}
+
+# Copy of what git sees (uncommitted edits included, ignored files excluded) under ansible_collections/NS/NAME.
+stage_collection() {
+  rm -rf "$ECO"
+  mkdir -p "$STAGE" "$DIST" "$COLLECTIONS"
+  if git -C "$REPO" rev-parse --git-dir >/dev/null 2>&1; then
+    (cd "$REPO" && git ls-files -z --cached --others --exclude-standard |
+      tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -xf - -C "$STAGE"
+  else
+    (cd "$REPO" && tar --exclude=./tests/output --exclude=./.git -cf - .) | tar -xf - -C "$STAGE"
+  fi
+}
+
+# Build the tarball from the staged tree and install it, as a user of the collection would.
+build_collection() {
+  ansible-galaxy collection build --force --output-path "$DIST" "$STAGE" >/dev/null
+  TARBALL=$(ls "$DIST"/koreai-ai_for_process-*.tar.gz)
+  ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS" ansible-galaxy collection install --force -p "$COLLECTIONS" "$TARBALL" >/dev/null
+  echo "=== built $(basename "$TARBALL") ($(du -k "$TARBALL" | cut -f1) KiB) and installed it into $COLLECTIONS"
+}
+
+# Build the docsite of the installed collection into $1 (HTML in $1/build/html), offline, warnings as errors.
+build_docsite() {
+  local dest=$1
+  rm -rf "$dest"
+  mkdir -p "$dest"
+  ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS" antsibull-docs sphinx-init --use-current --fail-on-error \
+    --project "koreai.ai_for_process" --copyright "contributors to koreai.ai_for_process" \
+    --title "koreai.ai_for_process" --dest-dir "$dest" koreai.ai_for_process >/dev/null
+  # What the generated requirements.txt asks for is pinned in tests/requirements/ecosystem.txt:
+  # check that it is all installed, without reaching any index.
+  if ! pip install -q --disable-pip-version-check --no-index -r "$dest/requirements.txt" >"$dest/pip-check.log" 2>&1; then
+    cat "$dest/pip-check.log"
+    echo "antsibull-docs sphinx-init asks for packages that tests/requirements/ecosystem.txt does not pin" >&2
+    return 1
+  fi
+  cat "$HERE/conf_offline.py" >>"$dest/conf.py"
+  if ! ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS" "$dest/build.sh" >"$dest/build.log" 2>&1; then
+    grep -E 'WARNING|ERROR|rror' "$dest/build.log" | head -40 || tail -40 "$dest/build.log"
+    echo "the docsite build failed; full log: $dest/build.log" >&2
+    return 1
+  fi
+}
