@@ -10,6 +10,8 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 WORK=${WORK:-${TMPDIR:-/tmp}/koreai-ci-$(id -u)}
 STEPS=${*:-sanity units integration lint ecosystem}
 DEST="$WORK/src/ansible_collections/koreai/ai_for_process"
+# shellcheck source=tests/ci/lib.sh
+. "$REPO/tests/ci/lib.sh"
 
 default_matrix() {
   local py313
@@ -24,19 +26,6 @@ default_matrix() {
 }
 MATRIX=${MATRIX:-$(default_matrix)}
 
-# ansible-test refuses a tree that is not physically under ansible_collections/NS/NAME:
-# stage a copy of what git sees (uncommitted edits included, ignored files excluded).
-stage_collection() {
-  rm -rf "$DEST"
-  mkdir -p "$DEST"
-  if git -C "$REPO" rev-parse --git-dir >/dev/null 2>&1; then
-    (cd "$REPO" && git ls-files -z --cached --others --exclude-standard |
-      tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -xf - -C "$DEST"
-  else
-    (cd "$REPO" && tar --exclude=./tests/output --exclude=./.git -cf - .) | tar -xf - -C "$DEST"
-  fi
-}
-
 # ansible-test --venv bootstraps pip from a host unreachable here; it uses this cache file instead.
 install_get_pip_standin() {
   local venv=$1 pipver cache
@@ -50,16 +39,6 @@ whl = sorted(glob.glob(os.path.join(os.path.dirname(ensurepip.__file__), "_bundl
 args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
 sys.exit(subprocess.call([sys.executable, os.path.join(whl, "pip"), "install"] + args))
 PY
-}
-
-make_venv() {
-  local venv=$1 python=$2 requirements=$3
-  if [ ! -x "$venv/bin/ansible-test" ] || ! cmp -s "$requirements" "$venv/.requirements"; then
-    rm -rf "$venv"
-    "$python" -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
-    cp "$requirements" "$venv/.requirements"
-  fi
 }
 
 run_ansible_test() {
@@ -87,7 +66,7 @@ run_lint() {
   (cd "$DEST" && "$venv/bin/antsibull-changelog" lint)
 }
 
-stage_collection
+stage_collection "$REPO" "$DEST"
 for pair in $MATRIX; do
   run_ansible_test "${pair%%:*}" "${pair#*:}"
 done

@@ -8,16 +8,14 @@ VENV=${VENV:-$REPO/.venv}
 OUT=${OUT:-$REPO/demo-output}
 STATE="$VENV/emulator-state.json"
 
-if [ ! -x "$VENV/bin/ansible-playbook" ] || ! cmp -s "$REPO/tests/requirements/ansible-2.19.txt" "$VENV/.requirements"; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REPO/tests/requirements/ansible-2.19.txt"
-  cp "$REPO/tests/requirements/ansible-2.19.txt" "$VENV/.requirements"
-fi
+# shellcheck source=tests/ci/lib.sh
+. "$REPO/tests/ci/lib.sh"
+
+make_venv "$VENV" python3 "$REPO/tests/requirements/ansible-2.19.txt"
 export PATH="$VENV/bin:$PATH"
 
 echo "=== building and installing the collection"
-ansible-galaxy collection build --force --output-path "$VENV/dist" "$REPO" >/dev/null
-ansible-galaxy collection install --force -p "$VENV/collections" "$VENV"/dist/koreai-ai_for_process-*.tar.gz >/dev/null
+install_collection "$REPO" "$VENV/dist" "$VENV/collections" >/dev/null
 export ANSIBLE_COLLECTIONS_PATH="$VENV/collections"
 
 echo "=== starting the AI for Process emulator"

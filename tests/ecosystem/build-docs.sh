@@ -11,8 +11,8 @@ ECO_NAME=docs-build  # its own scratch space: may run while tests/ecosystem/run.
 DEST=${DOCS_DEST:-$WORK/docsite}
 case $DEST in /*) ;; *) DEST="$PWD/$DEST" ;; esac
 start=$SECONDS
-make_venv
-stage_collection
+make_ecosystem_venv
+stage_ecosystem
 build_collection
 (cd "$STAGE" && antsibull-docs lint-collection-docs --plugin-docs .)
 build_docsite "$DEST"

@@ -3,6 +3,8 @@
 # Needs only PyPI (and Debian's packages for the optional headless browser).
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=tests/ci/lib.sh
+. "$REPO/tests/ci/lib.sh"
 HERE="$REPO/tests/ecosystem"
 WORK=${WORK:-${TMPDIR:-/tmp}/koreai-ci-$(id -u)}
 VENV="$WORK/venv-ecosystem"
@@ -26,43 +28,23 @@ pick_python() {
   return 1
 }
 
-# The venv is reused while tests/requirements/ecosystem.txt is unchanged (like make_venv in tests/ci/run-tests.sh).
-make_venv() {
-  local python
-  if [ ! -x "$VENV/bin/ansible-runner" ] || ! cmp -s "$REQUIREMENTS" "$VENV/.requirements"; then
-    python=$(pick_python)
-    echo "=== creating $VENV with $python from tests/requirements/ecosystem.txt"
-    rm -rf "$VENV"
-    mkdir -p "$WORK"
-    "$python" -m venv "$VENV"
-    if ! "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REQUIREMENTS" >"$WORK/venv-ecosystem.log" 2>&1; then
-      grep -v "^WARNING: Location" "$WORK/venv-ecosystem.log" | tail -30
-      echo "pip install -r tests/requirements/ecosystem.txt failed (log: $WORK/venv-ecosystem.log)" >&2
-      return 1
-    fi
-    cp "$REQUIREMENTS" "$VENV/.requirements"
-  fi
+# The venv is reused while tests/requirements/ecosystem.txt is unchanged.
+make_ecosystem_venv() {
+  make_venv "$VENV" "$(pick_python)" "$REQUIREMENTS"
   export PATH="$VENV/bin:$PATH"
   export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
 }
 
-# Copy of what git sees (uncommitted edits included, ignored files excluded) under ansible_collections/NS/NAME.
-stage_collection() {
+# A fresh scratch space holding what git sees as a collection tree.
+stage_ecosystem() {
   rm -rf "$ECO"
-  mkdir -p "$STAGE" "$DIST" "$COLLECTIONS"
-  if git -C "$REPO" rev-parse --git-dir >/dev/null 2>&1; then
-    (cd "$REPO" && git ls-files -z --cached --others --exclude-standard |
-      tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -xf - -C "$STAGE"
-  else
-    (cd "$REPO" && tar --exclude=./tests/output --exclude=./.git -cf - .) | tar -xf - -C "$STAGE"
-  fi
+  mkdir -p "$DIST" "$COLLECTIONS"
+  stage_collection "$REPO" "$STAGE"
 }
 
 # Build the tarball from the staged tree and install it, as a user of the collection would.
 build_collection() {
-  ansible-galaxy collection build --force --output-path "$DIST" "$STAGE" >/dev/null
-  TARBALL=$(ls "$DIST"/koreai-ai_for_process-*.tar.gz)
-  ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS" ansible-galaxy collection install --force -p "$COLLECTIONS" "$TARBALL" >/dev/null
+  TARBALL=$(install_collection "$STAGE" "$DIST" "$COLLECTIONS")
   echo "=== built $(basename "$TARBALL") ($(du -k "$TARBALL" | cut -f1) KiB) and installed it into $COLLECTIONS"
 }
 

@@ -273,8 +273,8 @@ done
 
 CURRENT="setup (venv, staging, collection build)"
 start=$SECONDS
-make_venv
-stage_collection
+make_ecosystem_venv
+stage_ecosystem
 build_collection
 SUMMARY+=("$(printf '%-9s PASS %4d s' setup $((SECONDS - start)))")
 CURRENT=""
