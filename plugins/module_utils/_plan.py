@@ -48,9 +48,10 @@ def _text(value, option, required=False):
     return text or None
 
 
-def _existing_directory(path, option):
-    if not os.path.isdir(path):
-        raise PlanError("%s %s is not an existing directory; create it first" % (option, path))
+def _directory(path, option):
+    """path, which must be a directory or not exist yet (the batch creates it)."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise PlanError("%s %s is a file; with workflows, dest must be a directory" % (option, path))
     return path
 
 
@@ -96,7 +97,7 @@ def batch_requests(params):
     """The requests of a task with a workflows list; names and destinations must not collide."""
     if params.get("dock_status_id"):
         raise PlanError("dock_status_id resumes one job; use it with workflow_id, not with workflows")
-    dest_dir = _existing_directory(params["dest"], "dest") if params.get("dest") else None
+    dest_dir = _directory(params["dest"], "dest") if params.get("dest") else None
     requests, seen = [], {}
     for index, item in enumerate(params["workflows"]):
         option = "workflows[%d]" % index

@@ -61,8 +61,8 @@ options:
     type: str
   workflows:
     description:
-      - Workflows to export in one task, concurrently. O(dest) must then be an existing directory; each archive is
-        written to C(<dest>/<name or workflow_id>.zip).
+      - Workflows to export in one task, concurrently. O(dest) is then a directory, created with mode C(0700) when
+        it does not exist; each archive is written to C(<dest>/<name or workflow_id>.zip).
       - Names must be usable as file names (no C(/), C(\\) or C(..)) and distinct.
     type: list
     elements: dict
@@ -302,6 +302,7 @@ summary:
   sample: {total: 50, changed: 1, unchanged: 48, failed: 1}
 """
 
+import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -310,6 +311,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._batch impor
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, client_from_params, connection_argument_spec, connection_problems,
 )
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import make_private_dirs
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._manifest import write_manifest
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import PlanError, plan_requests
 
@@ -368,7 +370,10 @@ def exit_batch(module, results, elapsed):
     outcome = dict(changed=bool(changed), results=results, summary=summary, elapsed=round(elapsed, 3))
     if module.params["manifest"]:
         outcome["manifest"] = module.params["manifest"]
-        outcome["changed"] = write_manifest(module, module.params["manifest"], module.params["host"], results) or bool(changed)
+        try:
+            outcome["changed"] = write_manifest(module, module.params["manifest"], module.params["host"], results) or bool(changed)
+        except OSError as exc:
+            module.fail_json(msg="cannot write manifest %s: %s" % (module.params["manifest"], exc.strerror or exc), **outcome)
     if diffs:
         outcome["diff"] = diffs
     if failures:
@@ -377,6 +382,17 @@ def exit_batch(module, results, elapsed):
         if module.params["fail_on_error"]:
             module.fail_json(**outcome)
     module.exit_json(**outcome)
+
+
+def create_batch_dest(module):
+    """With workflows, dest is a directory the task creates (0700) when it does not exist yet."""
+    dest = module.params["dest"]
+    if module.params["workflows"] is None or not dest or module.check_mode or os.path.isdir(dest):
+        return
+    try:
+        make_private_dirs(dest)
+    except OSError as exc:
+        module.fail_json(msg="cannot create the dest directory %s: %s" % (dest, exc.strerror or exc))
 
 
 def main():
@@ -397,6 +413,7 @@ def main():
         requests = plan_requests(module.params)
     except PlanError as exc:
         module.fail_json(msg=str(exc))
+    create_batch_dest(module)
 
     started = time.monotonic()
     client = client_from_params(module.params, pool_size=module.params["concurrency"])

@@ -71,9 +71,13 @@ def test_dest_parent_is_a_file(tmp_path):
 
 def test_batch_dest_must_be_a_directory(tmp_path):
     (tmp_path / "file").write_text("x")
-    for dest in (tmp_path / "file", tmp_path / "missing"):
-        assert error_of(dest=str(dest), workflows=[{"workflow_id": "a-1"}]) == (
-            "dest %s is not an existing directory; create it first" % dest)
+    assert error_of(dest=str(tmp_path / "file"), workflows=[{"workflow_id": "a-1"}]) == (
+        "dest %s is a file; with workflows, dest must be a directory" % (tmp_path / "file"))
+
+
+def test_batch_dest_may_not_exist_yet(tmp_path):
+    requests = plan_requests(params(dest=str(tmp_path / "missing"), workflows=[{"workflow_id": "a-1"}]))
+    assert [request.dest for request in requests] == [str(tmp_path / "missing" / "a-1.zip")]
 
 
 def test_batch_item_dest_parent_missing(tmp_path):
