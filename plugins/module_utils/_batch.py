@@ -234,8 +234,11 @@ class ExportRunner:
     def _timeout_message(self, item):
         job = item.job
         progress = " at %s%%" % job.percentage_complete if job.percentage_complete is not None else ""
-        return ("export of workflow %s did not finish within wait_timeout=%s s (last status %s%s); resume it with "
-                "dock_status_id=%s" % (job.workflow_id, self.settings.wait_timeout, job.status, progress, job.dock_status_id))
+        resume = "dock_status_id=%s" % job.dock_status_id
+        if job.download_url:
+            resume += " and download_url=%s" % job.download_url
+        return ("export of workflow %s did not finish within wait_timeout=%s s (last status %s%s); resume it with %s"
+                % (job.workflow_id, self.settings.wait_timeout, job.status, progress, resume))
 
     # --- files (main thread) -----------------------------------------------
 

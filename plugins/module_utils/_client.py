@@ -205,7 +205,7 @@ class ApiClient:
 
     def api_url(self, *segments):
         """The URL of an API path under host; each segment is percent-encoded whole."""
-        return self.base_url + "/" + "/".join(_path_segment(segment) for segment in segments)
+        return self.base_url + "/" + "/".join(quote(str(segment), safe="") for segment in segments)
 
     def get(self, url, **kwargs):
         return self._send(self._get_session, "GET", url, **kwargs)
@@ -229,7 +229,9 @@ class ApiClient:
                     handle.write(chunk)
                     written += len(chunk)
             except requests.exceptions.RequestException as exc:
-                raise DownloadError("%s: the connection broke after %d bytes (%s)" % (action, written, _reason(exc)))
+                received = max(written, response.raw.tell())
+                raise DownloadError("%s: truncated, the connection broke after %d of %s bytes (%s)"
+                                    % (action, received, expected or "unknown", _reason(exc)))
         if expected and expected.isdigit() and written != int(expected):
             raise DownloadError("%s: truncated, received %d of %s bytes" % (action, written, expected))
         return written, response.headers.get("Content-Type", "").split(";")[0]
@@ -252,16 +254,13 @@ class ApiClient:
             if _is_timeout(exc):
                 raise ApiError("no answer from %s to %s %s within timeout=%s s (%s); raise timeout if the server is slow"
                                % (target, method, urlsplit(url).path, self.timeout, _reason(exc)))
+            if method == "POST" and not _is_refused(exc):
+                raise ApiError("the connection to %s broke after POST %s was sent (%s); not retried, because the server may "
+                               "have started the job: run the task again" % (target, urlsplit(url).path, _reason(exc)))
             raise ApiError("could not reach %s for %s %s (%s)" % (target, method, urlsplit(url).path, _reason(exc)))
         if response.status_code == 429:
             self.throttle.pause(_retry_after_seconds(response))
         return response
-
-
-def _path_segment(value):
-    """value percent-encoded as one path segment; '.' and '..' too, which URL normalisation would remove."""
-    text = str(value)
-    return text.replace(".", "%2E") if text in (".", "..") else quote(text, safe="")
 
 
 def _is_timeout(exc):
@@ -271,6 +270,12 @@ def _is_timeout(exc):
     reason = getattr(exc.args[0] if exc.args else None, "reason", None)
     # a refused connection is a NewConnectionError, which urllib3 derives from its TimeoutError
     return isinstance(reason, urllib3_exceptions.TimeoutError) and not isinstance(reason, urllib3_exceptions.NewConnectionError)
+
+
+def _is_refused(exc):
+    """Whether no connection was made at all (so nothing was sent)."""
+    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+    return isinstance(reason, urllib3_exceptions.NewConnectionError)
 
 
 def _retry_after_seconds(response, default=1.0):

@@ -48,10 +48,20 @@ def _text(value, option, required=False):
     return text or None
 
 
+def _identifier(value, option, required=False):
+    """An id for a URL path segment: '.' and '..' would be resolved away by URL normalisation on the way."""
+    text = _text(value, option, required)
+    if text in (".", ".."):
+        raise PlanError("%s %r is not a valid id: it would change the URL path instead of naming a workflow" % (option, text))
+    return text
+
+
 def _directory(path, option):
     """path, which must be a directory or not exist yet (the batch creates it)."""
     if os.path.exists(path) and not os.path.isdir(path):
         raise PlanError("%s %s is a file; with workflows, dest must be a directory" % (option, path))
+    if os.path.isdir(path) and not os.access(path, os.W_OK):
+        raise PlanError("%s %s is not writable" % (option, path))
     return path
 
 
@@ -63,6 +73,8 @@ def _single_dest(dest, stem):
     if not os.path.isdir(parent):
         what = "is a file, not a directory" if os.path.exists(parent) else "does not exist"
         raise PlanError("dest %s cannot be written: its directory %s %s" % (dest, parent, what))
+    if not os.access(parent, os.W_OK):
+        raise PlanError("dest %s cannot be written: its directory %s is not writable" % (dest, parent))
     return dest
 
 
@@ -82,14 +94,14 @@ def check_settings(params):
 
 def single_request(params):
     """The request of a task that names one workflow_id."""
-    workflow_id = _text(params["workflow_id"], "workflow_id", required=True)
+    workflow_id = _identifier(params["workflow_id"], "workflow_id", required=True)
     name = _text(params.get("name"), "name")
     stem = file_stem(name or workflow_id, "name" if name else "workflow_id")
     dest = _single_dest(params["dest"], stem) if params.get("dest") else None
     extract_dir = os.path.join(params["extract_to"], stem) if params.get("extract_to") else None
     return ExportRequest(workflow_id=workflow_id, flow_id=_text(params.get("flow_id"), "flow_id"), name=name,
                          dest=dest, extract_dir=extract_dir,
-                         dock_status_id=_text(params.get("dock_status_id"), "dock_status_id"),
+                         dock_status_id=_identifier(params.get("dock_status_id"), "dock_status_id"),
                          download_url=_text(params.get("download_url"), "download_url"))
 
 
@@ -101,7 +113,7 @@ def batch_requests(params):
     requests, seen = [], {}
     for index, item in enumerate(params["workflows"]):
         option = "workflows[%d]" % index
-        workflow_id = _text(item.get("workflow_id"), option + ".workflow_id", required=True)
+        workflow_id = _identifier(item.get("workflow_id"), option + ".workflow_id", required=True)
         name = _text(item.get("name"), option + ".name")
         stem = file_stem(name or workflow_id, option + (".name" if name else ".workflow_id"))
         if item.get("dest"):

@@ -251,16 +251,6 @@ def test_odd_workflow_ids_are_one_path_segment(emulator, client, workflow_id):
     assert_no_key(info.value, emulator)
 
 
-@pytest.mark.parametrize("workflow_id", ["..", "."])
-def test_dot_workflow_ids_stay_on_the_export_route(emulator, client, workflow_id):
-    with pytest.raises(ApiError) as info:
-        start_export(client, workflow_id)
-    assert info.value.status == 404
-    paths = [entry["path"] for entry in api_log(emulator)]
-    assert len(paths) == 1 and paths[0].startswith("/api/public/workflows/") and paths[0].endswith("/export")
-    assert "Workflow %s not found" % workflow_id in info.value.message
-
-
 def test_odd_workflow_id_that_exists_round_trips(emulator, client):
     workflow_id = "a b/ü?#&x"
     emulator.put_workflow("dev", workflow_id, flow_id="cf-odd", name="Odd one")

@@ -91,7 +91,6 @@ def test_batch_item_dest_parent_missing(tmp_path):
     ({"workflow_id": "a-1", "name": ".."}, "name"),
     ({"workflow_id": "a-1", "name": "."}, "name"),
     ({"workflow_id": "../a-1"}, "workflow_id"),
-    ({"workflow_id": ".."}, "workflow_id"),
     ({"workflow_id": "a\0"}, "workflow_id"),
 ])
 def test_names_that_are_not_file_names(value, option):
@@ -164,3 +163,10 @@ def test_empty_workflow_ids(overrides, message):
 
 def test_empty_batch():
     assert plan_requests(params(workflows=[])) == []
+
+
+@pytest.mark.parametrize("dots", [".", ".."])
+def test_dot_ids_are_rejected(dots):
+    assert error_of(workflow_id=dots).startswith("workflow_id %r is not a valid id" % dots)
+    assert error_of(workflow_id="a-1", dock_status_id=dots).startswith("dock_status_id %r is not a valid id" % dots)
+    assert error_of(workflows=[{"workflow_id": dots}]).startswith("workflows[0].workflow_id %r is not a valid id" % dots)
