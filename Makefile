@@ -13,7 +13,7 @@ clean:
 bench:  ## the benchmark of issue 7: the role vs a task loop vs a uri/get_url playbook (not part of make test)
 	tests/benchmark/run.sh
 
-load:  ## the full-size load run: 500 workflows across 2 environments with injected faults (make test runs a smaller one)
+load:  
 	tests/load/run-load.sh
 
 docs:  ## build the docsite (antsibull-docs) and print where it is
