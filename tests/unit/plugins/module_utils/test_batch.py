@@ -8,8 +8,6 @@ import os
 import stat
 from collections import defaultdict
 
-import pytest
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.testing import patch_module_args
 

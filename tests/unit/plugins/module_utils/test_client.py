@@ -17,7 +17,6 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._client impo
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import ExportJob, poll_job, start_export
-from ansible_collections.koreai.ai_for_process.tests.emulator.control import Emulator
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import (
     WRONG_KEY, api_log, assert_no_key, download_to, export_to, new_client, wait_for_success, wait_until,
 )
