@@ -291,11 +291,16 @@ class State:
             self.tokens[job.token] = job
             return job
 
-    def record(self, entry):
-        """Append a request record to the log (and to the JSON lines file)."""
+    def open_entry(self, entry):
+        """Append a request record to the log as the request arrives, so the log keeps the order of arrival;
+        the handler fills the record in as it answers."""
         with self.lock:
             self.log.append(entry)
-            if self.log_file:
+
+    def close_entry(self, entry):
+        """The request is answered: append its record to the JSON lines file."""
+        if self.log_file:
+            with self.lock:
                 self.log_file.write(json.dumps(entry) + "\n")
                 self.log_file.flush()
 
@@ -440,10 +445,11 @@ class Handler(BaseHTTPRequestHandler):
         self.entry = {"t": time.time(), "method": method, "path": raw_path, "query": query, "origin": self.server.origin,
                       "env": None, "api_key_present": bool(self.headers.get("x-api-key")), "status": None,
                       "job_created": False, "fault": None, "workflow_id": None, "kind": "other"}
+        self.state.open_entry(self.entry)
         try:
             self.route(method, segments, raw_path)
         finally:
-            self.state.record(self.entry)
+            self.state.close_entry(self.entry)
 
     def route(self, method, segments, raw_path):
         """Route an API request of the main or second origin."""

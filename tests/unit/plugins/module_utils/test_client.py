@@ -259,7 +259,8 @@ def test_read_timeout_message_says_no_answer(emulator, method):
     finally:
         client.close()
     # the slow request is logged when the server finishes it; let it finish inside this test
-    assert wait_until(lambda: [entry for entry in emulator.log() if entry["fault"] in ("post_slow", "status_slow")])
+    assert wait_until(lambda: [entry for entry in emulator.log()
+                               if entry["fault"] in ("post_slow", "status_slow") and entry["status"] is not None])
     assert info.value.message.startswith("no answer from %s to %s /api/public/" % (client.origin, method))
     assert "within timeout=0.3 s" in info.value.message
     assert "raise timeout" in info.value.message
