@@ -66,16 +66,15 @@ def _directory(path, option):
 
 
 def _single_dest(dest, stem):
-    """A file path for one workflow: inside dest when it is a directory, else dest itself."""
-    if os.path.isdir(dest):
-        return os.path.join(dest, stem + ARCHIVE_SUFFIX)
-    parent = os.path.dirname(os.path.abspath(dest))
+    """A file path for one workflow: inside dest when it is a directory, else dest itself; its directory must be writable."""
+    path = os.path.join(dest, stem + ARCHIVE_SUFFIX) if os.path.isdir(dest) else dest
+    parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         what = "is a file, not a directory" if os.path.exists(parent) else "does not exist"
         raise PlanError("dest %s cannot be written: its directory %s %s" % (dest, parent, what))
     if not os.access(parent, os.W_OK):
         raise PlanError("dest %s cannot be written: its directory %s is not writable" % (dest, parent))
-    return dest
+    return path
 
 
 def check_settings(params):
