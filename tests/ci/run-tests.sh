@@ -3,7 +3,7 @@
 #   for each ansible-core line: ansible-test sanity, units, integration; then ansible-lint.
 #   then the ecosystem checks (ansible-builder, ansible-runner, docs, galaxy-importer).
 # Needs only PyPI (no Docker). Usage: tests/ci/run-tests.sh [sanity|units|integration|lint|ecosystem ...]
-# MATRIX="2.19:python3.11 latest:/path/to/python3.13" overrides the ansible-core/Python pairs.
+# MATRIX="2.19:python3 latest:/path/to/python3.13" overrides the ansible-core/Python pairs.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -13,16 +13,18 @@ DEST="$WORK/src/ansible_collections/koreai/ai_for_process"
 # shellcheck source=tests/ci/lib.sh
 . "$REPO/tests/ci/lib.sh"
 
+# The newest ansible-core line runs on Python 3.13: pyenv's build if there is one (its shims may be broken), else any
+# python3.13 on PATH that actually starts.
 default_matrix() {
-  local py313
-  py313="$(pyenv root 2>/dev/null || echo /nonexistent)/versions/3.13.0/bin/python3.13"
-  command -v python3.13 >/dev/null 2>&1 && py313=$(command -v python3.13)
-  if [ -x "$py313" ]; then
-    echo "2.19:python3.11 latest:$py313"
-  else
-    echo "NOTICE: no Python 3.13 interpreter found; the newest ansible-core line is NOT tested on this machine." >&2
-    echo "2.19:python3.11"
-  fi
+  local candidate
+  for candidate in "$(pyenv root 2>/dev/null || echo /nonexistent)/versions/3.13.0/bin/python3.13" python3.13; do
+    if "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1; then
+      echo "2.19:python3 latest:$candidate"
+      return
+    fi
+  done
+  echo "NOTICE: no Python 3.13 interpreter found; the newest ansible-core line is NOT tested on this machine." >&2
+  echo "2.19:python3"
 }
 MATRIX=${MATRIX:-$(default_matrix)}
 
