@@ -110,9 +110,13 @@ class Throttle:
         with self._lock:
             self._resume_at = max(self._resume_at, time.monotonic() + seconds)
 
+    def remaining(self):
+        """Seconds until requests may go out again."""
+        return max(0.0, self._resume_at - time.monotonic())
+
     def wait(self):
-        delay = self._resume_at - time.monotonic()
-        if delay > 0:
+        delay = self.remaining()
+        if delay:
             time.sleep(delay)
 
 

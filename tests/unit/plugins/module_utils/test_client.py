@@ -217,11 +217,11 @@ def test_429_retry_pauses_concurrent_requests(emulator, client):
 
     worker = threading.Thread(target=poll_limited)
     worker.start()
-    limited = wait_until(lambda: api_log(emulator, method="GET", workflow_id="a-0001"))
+    assert wait_until(lambda: client.throttle.remaining() > 0)  # the worker got its 429
     poll_job(client, job)  # sent while the worker waits out Retry-After: must wait too
     worker.join(10)
     assert not errors and limited_job.status
-    first_429 = limited[0]
+    first_429 = api_log(emulator, method="GET", workflow_id="a-0001")[0]
     assert first_429["fault"] == "status_429"
     (concurrent,) = api_log(emulator, method="GET", workflow_id="a-0002")
     assert concurrent["t"] - first_429["t"] >= 0.9
