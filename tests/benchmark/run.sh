@@ -9,12 +9,7 @@ VENV=${BENCH_VENV:-$REPO/.venv-bench}
 # shellcheck source=tests/ci/lib.sh
 . "$REPO/tests/ci/lib.sh"
 
-make_venv "$VENV" python3 "$REPO/tests/requirements/benchmark.txt"
-export PATH="$VENV/bin:$PATH"
-
-echo "=== building and installing the collection"
-install_collection "$REPO" "$VENV/dist" "$VENV/collections" >/dev/null
-export ANSIBLE_COLLECTIONS_PATH="$VENV/collections"
+setup_controller "$VENV" "$REPO/tests/requirements/benchmark.txt"
 
 echo "=== benchmark (results in $REPO/tests/benchmark/results/)"
 exec "$VENV/bin/python" "$REPO/tests/benchmark/run.py" "$@"

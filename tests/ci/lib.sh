@@ -42,3 +42,14 @@ install_collection() {
   ANSIBLE_COLLECTIONS_PATH="$collections" ansible-galaxy collection install --force -p "$collections" "$tarball" >/dev/null
   echo "$tarball"
 }
+
+# setup_controller VENV REQUIREMENTS: put a venv made from REQUIREMENTS first on PATH, with the collection built
+# and installed into it as a user would (ANSIBLE_COLLECTIONS_PATH points there). Needs REPO.
+setup_controller() {
+  local venv=$1 requirements=$2
+  make_venv "$venv" python3 "$requirements"
+  export PATH="$venv/bin:$PATH"
+  echo "=== building and installing the collection"
+  install_collection "$REPO" "$venv/dist" "$venv/collections" >/dev/null
+  export ANSIBLE_COLLECTIONS_PATH="$venv/collections"
+}

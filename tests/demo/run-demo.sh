@@ -11,12 +11,7 @@ STATE="$VENV/emulator-state.json"
 # shellcheck source=tests/ci/lib.sh
 . "$REPO/tests/ci/lib.sh"
 
-make_venv "$VENV" python3 "$REPO/tests/requirements/ansible-2.19.txt"
-export PATH="$VENV/bin:$PATH"
-
-echo "=== building and installing the collection"
-install_collection "$REPO" "$VENV/dist" "$VENV/collections" >/dev/null
-export ANSIBLE_COLLECTIONS_PATH="$VENV/collections"
+setup_controller "$VENV" "$REPO/tests/requirements/ansible-2.19.txt"
 
 echo "=== starting the AI for Process emulator"
 python "$REPO/tests/emulator/server.py" --daemon --state-file "$STATE" --port "${DEMO_PORT:-18471}" --no-https --job-duration 2 --idle-exit 300 >/dev/null

@@ -13,10 +13,7 @@ LOAD_FAULT_RATE=${LOAD_FAULT_RATE:-0.1}
 # shellcheck source=tests/ci/lib.sh
 . "$REPO/tests/ci/lib.sh"
 
-make_venv "$VENV" python3 "$REPO/tests/requirements/ansible-2.19.txt"
-export PATH="$VENV/bin:$PATH"
-install_collection "$REPO" "$VENV/dist" "$VENV/collections" >/dev/null
-export ANSIBLE_COLLECTIONS_PATH="$VENV/collections"
+setup_controller "$VENV" "$REPO/tests/requirements/ansible-2.19.txt"
 export ANSIBLE_ROLES_PATH="$REPO/tests/integration/targets"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/koreai-load.XXXXXX")
