@@ -1,133 +1,212 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to koreai.ai_for_process
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Internal to koreai.ai_for_process: the Export Workflow and Dock Status calls.
+"""Internal to koreai.ai_for_process: exporting a workflow.
 
-Parsing tolerates every response shape the public docs show (see the
-collection's kore-api notes): the dock status id as ``dockStatusId``,
-``dock-statusId``, ``dockstatusId`` or ``_id``; the download URL as
-``downloadUrl`` or ``downloadURL``, top-level or under ``response``, padded
-with spaces, absolute or relative; unknown keys are ignored.
+``start_export`` sends the Export Workflow POST (both route spellings of the
+docs, the one that answers is remembered by the client); ``ExportOperation``
+is the runner's operation that starts or resumes the job, waits for it,
+downloads the archive to a private temp file, verifies it and puts it in place.
 """
 
-from dataclasses import dataclass, field
-from urllib.parse import urljoin
+import os
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import raise_for_status
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, JobFailed
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import (
+    archive_diff, extracted_files, file_sha256, inspect_archive,
+)
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import display_url, raise_for_status
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError, KoreaiError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import (
+    apply_attributes, place_file, remove_quietly, sync_tree, temp_file_beside,
+)
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import (
+    DOCK_STATUS_ID_KEYS, Job, parse_json_object, update_job,
+)
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Call, Wait
 
-DOCK_STATUS_ID_KEYS = ("dockStatusId", "dock-statusId", "dockstatusId", "_id")
-DOWNLOAD_URL_KEYS = ("downloadUrl", "downloadURL")
-IN_PROGRESS, SUCCESS, FAILED = "IN_PROGRESS", "SUCCESS", "FAILED"
 EXPORT_ROUTES = ("workflows", "workflow")  # the docs' sample spelling, then the table's
-FAILURE_DETAIL_KEYS = ("message", "error", "errorMessage", "reason", "details")
+DOWNLOAD_ATTEMPTS = 3
 
 
-@dataclass
-class ExportJob:
-    """What is known about one export job on the server."""
-
-    workflow_id: str
-    flow_id: str = None
-    dock_status_id: str = None
-    export_job_id: str = None
-    download_url: str = None
-    status: str = None
-    percentage_complete: float = None
-    failure: dict = field(default_factory=dict)
-
-
-def find_value(document, keys):
-    """The first non-empty value of any of keys, top-level first, then under ``response``."""
-    for scope in (document, document.get("response")):
-        if not isinstance(scope, dict):
-            continue
-        for key in keys:
-            value = scope.get(key)
-            if isinstance(value, str):
-                value = value.strip()
-            if value not in (None, ""):
-                return value
-    return None
-
-
-def parse_json_object(response, action):
-    """The response body as a dict, or an ApiError describing what came instead."""
-    try:
-        document = response.json()
-    except ValueError:
-        content_type = response.headers.get("Content-Type", "no content type").split(";")[0]
-        raise ApiError("%s: the server answered HTTP %d with a %s body that is not valid JSON"
-                       % (action, response.status_code, content_type), status=response.status_code)
-    if not isinstance(document, dict):
-        raise ApiError("%s: expected a JSON object, got %s" % (action, type(document).__name__))
-    return document
-
-
-def update_job(job, document, base_url):
-    """Fold a POST answer or a dock status document into job."""
-    job.dock_status_id = job.dock_status_id or find_value(document, DOCK_STATUS_ID_KEYS)
-    job.export_job_id = find_value(document, ("exportJobId",)) or job.export_job_id
-    download_url = find_value(document, DOWNLOAD_URL_KEYS)
-    if download_url:
-        job.download_url = urljoin(base_url + "/", download_url)
-    status = find_value(document, ("status",))
-    if isinstance(status, str):
-        job.status = status.upper()
-    percentage = find_value(document, ("percentageComplete",))
-    if isinstance(percentage, (int, float)):
-        job.percentage_complete = percentage
-    if job.status == FAILED:
-        job.failure = {key: document[key] for key in FAILURE_DETAIL_KEYS if document.get(key)}
-    return job
-
-
-def failure_reason(failure):
-    """The distinct messages a FAILED dock status carries, as one line."""
-    reasons = []
-    for value in failure.values():
-        text = str(value.get("message", value) if isinstance(value, dict) else value)
-        if text not in reasons:
-            reasons.append(text)
-    return "; ".join(reasons) or "the server gave no reason"
-
-
-def _is_router_404(response):
+def is_router_404(response):
     """A 404 from the web router (the route does not exist) rather than from the API."""
     if response.status_code != 404:
         return False
     try:
         response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return True
     return False
 
 
 def start_export(client, workflow_id, flow_id=None):
-    """POST the export; fall back once to the singular route spelling when the plural one does not exist."""
+    """POST the export and return its Job; the route spelling that answers is kept on the client."""
     action = "export of workflow %s" % workflow_id
     params = {"flowId": flow_id} if flow_id else None
-    routes = sorted(EXPORT_ROUTES, key=lambda route: route != getattr(client, "export_route", EXPORT_ROUTES[0]))
-    for route in routes:
+    response = None
+    for route in client.route_candidates("export", EXPORT_ROUTES):
         response = client.post(client.api_url("api", "public", route, workflow_id, "export"), params=params)
-        if not _is_router_404(response):
-            client.export_route = route
+        if not is_router_404(response):
+            client.remember_route("export", route)
             break
+    else:
+        raise ApiError("%s: no export route answered at %s (every spelling got the web server's 404 page); check that "
+                       "host is the environment's URL, including any path prefix" % (action, display_url(client.base_url)),
+                       status=404)
     raise_for_status(response, client, action, not_found="workflow %s%s not found on %s" % (
         workflow_id, " with flow_id %s" % flow_id if flow_id else "", client.origin))
-    job = update_job(ExportJob(workflow_id, flow_id), parse_json_object(response, action), client.base_url)
+    job = update_job(Job(action, workflow_id, flow_id, owner_checked=True), parse_json_object(response, action),
+                     client.base_url)
     if not job.dock_status_id:
         raise ApiError("%s: the answer holds no dock status id (looked for %s)" % (action, ", ".join(DOCK_STATUS_ID_KEYS)),
                        status=response.status_code)
     return job
 
 
-def poll_job(client, job):
-    """GET the dock status once and fold it into job; FAILED raises JobFailed."""
-    action = "dock status %s of workflow %s" % (job.dock_status_id, job.workflow_id)
-    response = client.get(client.api_url("api", "public", "dock-status", job.dock_status_id))
-    raise_for_status(response, client, action, not_found="dock status %s not found on %s" % (job.dock_status_id, client.origin))
-    update_job(job, parse_json_object(response, action), client.base_url)
-    if job.status == FAILED:
-        raise JobFailed("export of workflow %s FAILED on the server (%s)" % (job.workflow_id, failure_reason(job.failure)))
-    return job
+def resumed_job(request):
+    """The Job of an export started earlier, from the ids the user kept."""
+    return Job("export of workflow %s" % request.workflow_id, request.workflow_id, request.flow_id,
+               dock_status_id=request.dock_status_id, download_url=request.download_url, owner_checked=True)
+
+
+def existing_digest(path):
+    """Content digest of the archive already at path, or None when there is no readable one."""
+    if not path or not os.path.exists(path):
+        return None
+    try:
+        return inspect_archive(path).content_digest
+    except DownloadError:
+        return None
+
+
+def download_once(client, request, job, module):
+    """Download the archive into a new private temp file beside dest and verify it; no temp file survives a failure."""
+    action = "download of workflow %s" % request.workflow_id
+    path = None
+    try:
+        path, handle = temp_file_beside(request.dest, module)
+        with handle:
+            _size, content_type = client.download(job.download_url, handle, action)
+        return path, inspect_archive(path, "%s (%s)" % (action, content_type or "no content type"))
+    except BaseException as exc:
+        if path:
+            remove_quietly(path)
+        if isinstance(exc, OSError):  # disk full, read-only or missing directory
+            raise KoreaiError("cannot write the download beside dest %s: %s" % (request.dest, exc.strerror or exc))
+        raise
+
+
+class Fetched:
+    """A verified download waiting in its temp file, with what the main thread needs to place it."""
+
+    def __init__(self, path, archive, previous_digest, files):
+        self.path = path
+        self.archive = archive
+        self.previous_digest = previous_digest
+        self.files = files
+
+
+def fetch_archive(client, request, job, module):
+    """Download and verify the job's archive, downloading again when it arrives broken."""
+    if not job.download_url:
+        raise DownloadError("export of workflow %s succeeded but gave no download URL" % request.workflow_id,
+                            status=job.status)
+    for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
+        try:
+            path, archive = download_once(client, request, job, module)
+            break
+        except DownloadError:
+            if attempt == DOWNLOAD_ATTEMPTS:
+                raise
+    try:
+        files = extracted_files(path) if request.extract_dir else None
+    except BaseException:
+        remove_quietly(path)
+        raise
+    return Fetched(path, archive, existing_digest(request.dest), files)
+
+
+def job_facts(job):
+    """The result fields a Job provides."""
+    return dict(dock_status_id=job.dock_status_id, export_job_id=job.export_job_id, status=job.status,
+                download_url=job.download_url)
+
+
+class ExportOperation:
+    """The runner's operation for workflow_export: start or resume, wait, download, verify, place."""
+
+    def __init__(self, module, client, settings, force=True, backup=False):
+        self.module = module
+        self.client = client
+        self.settings = settings
+        self.force = force
+        self.backup = backup
+
+    @staticmethod
+    def initial_result(request):
+        return dict(
+            workflow_id=request.workflow_id, flow_id=request.flow_id, name=request.name, dest=request.dest,
+            extract_dir=request.extract_dir, dock_status_id=request.dock_status_id, export_job_id=None, status=None,
+            download_url=request.download_url, sha256=None, content_digest=None, size=None, members=None,
+            backup_file=None, changed=False, failed=False, msg="",
+        )
+
+    def steps(self, request, result):
+        settled = self._settle_without_api(request)
+        if settled is not None:
+            return settled
+        if request.dock_status_id:
+            job = resumed_job(request)
+        else:
+            job = yield Call(start_export, self.client, request.workflow_id, request.flow_id)
+        result.update(job_facts(job))
+        if not self.settings.wait:
+            return {}
+        job = yield Wait(job)
+        result.update(job_facts(job))
+        if not request.dest:
+            return {}
+        fetched = yield Call(fetch_archive, self.client, request, job, self.module)
+        try:
+            return self._place(request, fetched)
+        finally:
+            remove_quietly(fetched.path)
+
+    # --- files (main thread) ---------------------------------------------------
+
+    def _settle_without_api(self, request):
+        """The outcome of a request that needs no API call (force: false on an existing file, check mode), or None."""
+        if request.dest and not self.force and os.path.exists(request.dest):
+            return dict(status="SKIPPED", msg="dest exists and force is false: not exported", **self._keep_existing(request))
+        if self.settings.check_mode:
+            would_change = bool(request.dest) and (self.force or not os.path.exists(request.dest))
+            return dict(changed=would_change, msg="check mode: no export was started; %s" % (
+                "it would export and compare the content" if would_change else "nothing to do"))
+        return None
+
+    def _keep_existing(self, request):
+        archive = inspect_archive(request.dest, "existing dest %s" % request.dest)
+        changed = apply_attributes(self.module, request.dest, created=False, changed=False)
+        if request.extract_dir:
+            changed = bool(sync_tree(request.extract_dir, extracted_files(request.dest), self.settings.check_mode)) or changed
+        return dict(changed=changed, **self._file_facts(request.dest, archive))
+
+    def _place(self, request, fetched):
+        dest = request.dest
+        existed = os.path.exists(dest)
+        changed = fetched.archive.content_digest != fetched.previous_digest
+        outcome = {}
+        if changed and self.settings.diff:
+            outcome["diff"] = archive_diff(dest if existed else None, fetched.path, request.name or request.workflow_id)
+        if changed:
+            outcome["backup_file"] = place_file(self.module, fetched.path, dest, self.backup)
+        changed = apply_attributes(self.module, dest, created=not existed, changed=changed)
+        if request.extract_dir:
+            changed = bool(sync_tree(request.extract_dir, fetched.files, False)) or changed
+        outcome.update(self._file_facts(dest, fetched.archive))
+        return dict(changed=changed, **outcome)
+
+    @staticmethod
+    def _file_facts(dest, archive):
+        return dict(sha256=file_sha256(dest), size=os.path.getsize(dest),
+                    content_digest=archive.content_digest, members=archive.members)

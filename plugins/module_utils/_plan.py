@@ -10,10 +10,12 @@ or any file written, and reported with the option that needs fixing.
 import os
 from dataclasses import dataclass
 
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
+
 ARCHIVE_SUFFIX = ".zip"
 
 
-class PlanError(ValueError):
+class PlanError(KoreaiError):
     """A parameter that cannot work, with the fix in its message."""
 
 
@@ -66,14 +68,18 @@ def _directory(path, option):
 
 
 def _single_dest(dest, stem):
-    """A file path for one workflow: inside dest when it is a directory, else dest itself; its directory must be writable."""
-    path = os.path.join(dest, stem + ARCHIVE_SUFFIX) if os.path.isdir(dest) else dest
+    """A file path for one workflow: inside dest when it is (or is written as) a directory, else dest itself.
+
+    The directory that will hold the file must exist and be writable: nothing is exported otherwise.
+    """
+    as_directory = os.path.isdir(dest) or dest.endswith(("/", os.sep))
+    path = os.path.join(dest, stem + ARCHIVE_SUFFIX) if as_directory else dest
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
-        what = "is a file, not a directory" if os.path.exists(parent) else "does not exist"
-        raise PlanError("dest %s cannot be written: its directory %s %s" % (dest, parent, what))
+        what = "is a file, not a directory" if os.path.exists(parent) else "does not exist; create it first"
+        raise PlanError("dest %s cannot be written: the directory %s %s" % (dest, parent, what))
     if not os.access(parent, os.W_OK):
-        raise PlanError("dest %s cannot be written: its directory %s is not writable" % (dest, parent))
+        raise PlanError("dest %s cannot be written: the directory %s is not writable" % (dest, parent))
     return path
 
 
@@ -91,11 +97,18 @@ def check_settings(params):
         raise PlanError("extract_to requires dest: the archive is kept and its members are extracted beside it")
 
 
+def _stem(name, workflow_id, prefix, needed):
+    """The file and directory name of a workflow, checked only when something is written under it."""
+    value = name or workflow_id
+    return file_stem(value, prefix + ("name" if name else "workflow_id")) if needed else value
+
+
 def single_request(params):
     """The request of a task that names one workflow_id."""
     workflow_id = _identifier(params["workflow_id"], "workflow_id", required=True)
     name = _text(params.get("name"), "name")
-    stem = file_stem(name or workflow_id, "name" if name else "workflow_id")
+    writes = bool(params.get("dest") or params.get("extract_to"))
+    stem = _stem(name, workflow_id, "", writes)
     dest = _single_dest(params["dest"], stem) if params.get("dest") else None
     extract_dir = os.path.join(params["extract_to"], stem) if params.get("extract_to") else None
     return ExportRequest(workflow_id=workflow_id, flow_id=_text(params.get("flow_id"), "flow_id"), name=name,
@@ -107,25 +120,30 @@ def single_request(params):
 def batch_requests(params):
     """The requests of a task with a workflows list; names and destinations must not collide."""
     if params.get("dock_status_id"):
-        raise PlanError("dock_status_id resumes one job; use it with workflow_id, not with workflows")
+        raise PlanError("dock_status_id resumes one job; with workflows, give it per item (workflows[].dock_status_id)")
     dest_dir = _directory(params["dest"], "dest") if params.get("dest") else None
     requests, seen = [], {}
     for index, item in enumerate(params["workflows"]):
         option = "workflows[%d]" % index
         workflow_id = _identifier(item.get("workflow_id"), option + ".workflow_id", required=True)
         name = _text(item.get("name"), option + ".name")
-        stem = file_stem(name or workflow_id, option + (".name" if name else ".workflow_id"))
+        writes = bool(dest_dir or item.get("dest") or params.get("extract_to"))
+        stem = _stem(name, workflow_id, option + ".", writes)
         if item.get("dest"):
             dest = _single_dest(item["dest"], stem)
         else:
             dest = os.path.join(dest_dir, stem + ARCHIVE_SUFFIX) if dest_dir else None
-        for key in filter(None, (stem, dest and os.path.abspath(dest))):
+        for key in filter(None, (writes and stem, dest and os.path.abspath(dest))):
             if key in seen:
                 raise PlanError("%s and %s would both write %s; give them distinct names" % (seen[key], option, key))
             seen[key] = option
+        if item.get("download_url") and not item.get("dock_status_id"):
+            raise PlanError("%s.download_url needs %s.dock_status_id: it resumes the job started earlier" % (option, option))
         requests.append(ExportRequest(
             workflow_id=workflow_id, flow_id=_text(item.get("flow_id"), option + ".flow_id"), name=name, dest=dest,
-            extract_dir=os.path.join(params["extract_to"], stem) if params.get("extract_to") else None))
+            extract_dir=os.path.join(params["extract_to"], stem) if params.get("extract_to") else None,
+            dock_status_id=_identifier(item.get("dock_status_id"), option + ".dock_status_id"),
+            download_url=_text(item.get("download_url"), option + ".download_url")))
     return requests
 
 

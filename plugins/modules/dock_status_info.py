@@ -11,25 +11,21 @@ description:
   - Reads C(GET /api/public/dock-status/{dockStatusId}) once and returns the job's status, for pipelines that start
     exports with M(koreai.ai_for_process.workflow_export) and O(koreai.ai_for_process.workflow_export#module:wait=false)
     and check on them separately.
-  - A C(FAILED) job is reported, not raised; the task fails only when the status cannot be read.
+  - A failed job (C(FAILED), C(CANCELLED), C(ERROR), ...) is reported, not raised; the task fails only when the
+    status cannot be read. RV(done) and RV(succeeded) tell what the status means, whatever its spelling.
 author:
   - AI for Process collection maintainers (@koreai)
 extends_documentation_fragment:
   - koreai.ai_for_process.connection
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
+  - koreai.ai_for_process.attributes
 attributes:
   check_mode:
     support: full
     details: The module only reads, so it runs the same in check mode.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
-  action_group:
-    support: full
-    membership:
-      - koreai.ai_for_process.ai_for_process
 options:
   dock_status_id:
     description: ID of the dock status (C(ds-...)) returned when the job was started.
@@ -46,7 +42,7 @@ EXAMPLES = r"""
     api_key: "{{ vault_koreai_api_key }}"
     dock_status_id: "{{ started.dock_status_id }}"
   register: job
-  until: job.status != 'IN_PROGRESS'
+  until: job.done
   retries: 60
   delay: 5
   vars:
@@ -60,10 +56,18 @@ dock_status_id:
   type: str
   sample: ds-2f6c1a
 status:
-  description: C(IN_PROGRESS), C(SUCCESS) or C(FAILED).
+  description: The job's status as the server spelled it, upper-cased (C(IN_PROGRESS), C(SUCCESS), C(FAILED), ...).
   returned: success
   type: str
   sample: SUCCESS
+done:
+  description: Whether the job ended, successfully or not.
+  returned: success
+  type: bool
+succeeded:
+  description: Whether the job ended successfully.
+  returned: success
+  type: bool
 workflow_id:
   description: ID of the workflow (or tool) the job belongs to, when the server gives it.
   returned: success
@@ -90,48 +94,25 @@ document:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import (
-    HAS_REQUESTS, REQUESTS_IMPORT_ERROR, client_from_params, connection_argument_spec, connection_problems, raise_for_status,
-)
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import (
-    ExportJob, parse_json_object, update_job, find_value,
-)
-
-
-def read_dock_status(client, dock_status_id):
-    """The parsed job and the raw document of one dock status."""
-    action = "dock status %s" % dock_status_id
-    response = client.get(client.api_url("api", "public", "dock-status", dock_status_id))
-    raise_for_status(response, client, action, not_found="dock status %s not found on %s" % (dock_status_id, client.origin))
-    document = parse_json_object(response, action)
-    job = update_job(ExportJob(find_value(document, ("workflowId", "toolId")), dock_status_id=dock_status_id),
-                     document, client.base_url)
-    return job, document
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import read_dock_status
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
 
 
 def main():
-    spec = connection_argument_spec()
-    spec.update(dock_status_id=dict(type="str", required=True))
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
-    problems = connection_problems(module.params)
-    if problems:
-        module.fail_json(msg="; ".join(problems))
+    module = KoreaiModule(dict(dock_status_id=dict(type="str", required=True)))
     dock_status_id = module.params["dock_status_id"].strip()
-    client = client_from_params(module.params, pool_size=1)
+    client = module.client()
     try:
         job, document = read_dock_status(client, dock_status_id)
     except KoreaiError as exc:
-        module.fail_json(msg=exc.message, dock_status_id=dock_status_id, **exc.details)
+        module.fail_from_error(exc, dock_status_id=dock_status_id)
     finally:
         client.close()
-    module.exit_json(changed=False, dock_status_id=dock_status_id, status=job.status, workflow_id=job.workflow_id,
-                     export_job_id=job.export_job_id, download_url=job.download_url,
-                     percentage_complete=job.percentage_complete, failure=job.failure, document=document)
+    module.exit_json(changed=False, dock_status_id=dock_status_id, status=job.status, done=job.succeeded or job.failed,
+                     succeeded=job.succeeded, workflow_id=job.server_workflow_id, export_job_id=job.export_job_id,
+                     download_url=job.download_url, percentage_complete=job.percentage_complete, failure=job.failure,
+                     document=document)
 
 
 if __name__ == "__main__":

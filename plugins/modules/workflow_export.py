@@ -25,6 +25,7 @@ extends_documentation_fragment:
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
+  - koreai.ai_for_process.attributes
 attributes:
   check_mode:
     support: full
@@ -35,14 +36,12 @@ attributes:
   diff_mode:
     support: full
     details:
-      - Lists the members added, removed or changed, with a unified diff of changed JSON members up to 64 KiB.
-        Members whose name contains C(env_variables) or C(secret) are reported as changed without their values.
-  platform:
-    platforms: posix
-  action_group:
-    support: full
-    membership:
-      - koreai.ai_for_process.ai_for_process
+      - Lists the members added, removed or changed, with a unified diff of changed JSON members up to 64 KiB, under
+        a header naming the workflow.
+      - Secret values are never shown. The environment-variables member is recognised by its name whatever its
+        spelling (C(env_variables.json), C(envVariables.json), C(env-variables.json)), and in every member the values
+        of keys that name secrets (C(password), C(secret), C(token), C(apiKey), C(privateKey), C(credential)) are
+        masked; a masked value that changed still says so.
 options:
   workflow_id:
     description:
@@ -81,9 +80,19 @@ options:
       dest:
         description: File path for this workflow's archive, instead of the one under O(dest).
         type: path
+      dock_status_id:
+        description:
+          - Resume this workflow's job started earlier (for example the RV(results[].dock_status_id) of a batch that
+            timed out) instead of starting a new export.
+        type: str
+      download_url:
+        description: Download URL returned when that job was started; requires O(workflows[].dock_status_id).
+        type: str
   dest:
     description:
-      - Where to keep the archive. An existing directory means C(<dest>/<name or workflow_id>.zip).
+      - Where to keep the archive. An existing directory, or a path ending in C(/), means
+        C(<dest>/<name or workflow_id>.zip). The directory that holds the archive must exist (with O(workflows) it
+        is created); otherwise the task fails before any export starts.
       - Without O(dest) the module only starts the export (and waits for it when O(wait=true)) and returns the ids
         and download URL; it then never reports C(changed), as an export changes nothing on the server.
       - Requires O(wait=true).
@@ -119,13 +128,19 @@ options:
     default: 600
   poll_interval:
     description:
-      - Seconds between dock status reads. The interval grows by 20% after each read, up to five times this value.
-        The first read happens after 0.5 s (or O(poll_interval) if shorter).
+      - Longest wait, in seconds, between two dock status reads of a job.
+      - The first read happens 0.25 s after the job started; each following wait is half the time the job has run
+        so far, up to this value. So a job is seen done soon after it ends, whether it takes one second or ten
+        minutes, with few reads. The jobs of a batch are read together in rounds.
+      - A read answered with HTTP 429 waits for C(Retry-After) and goes on until O(wait_timeout).
     type: float
-    default: 2
+    default: 5
   dock_status_id:
     description:
-      - Resume a job started earlier with O(wait=false) instead of starting a new one. Use with O(workflow_id).
+      - Resume a job started earlier with O(wait=false) (or one that timed out) instead of starting a new one. Use
+        with O(workflow_id); with O(workflows), give it per item.
+      - When the dock status names another workflow than O(workflow_id), the task fails instead of saving that
+        workflow's export under this one's name.
     type: str
   download_url:
     description:
@@ -139,7 +154,7 @@ options:
     default: 8
   max_jobs:
     description:
-      - Most export jobs running at once on the server; V(0) means no cap.
+      - Most workflows being exported at once (from the start of the job to the file in place); V(0) means no cap.
     type: int
     default: 0
   manifest:
@@ -153,6 +168,8 @@ options:
     description:
       - With O(workflows), fail the task after all workflows finished when any of them failed. With V(false) the
         task succeeds and RV(results) tells which ones failed.
+      - One workflow's failure never stops the others, except an answer every workflow would get (the key refused,
+        the host unreachable): then the workflows not started yet are not started, and are reported as such.
     type: bool
     default: true
 notes:
@@ -212,10 +229,12 @@ EXAMPLES = r"""
         download_url: "{{ started.download_url }}"
         dest: /srv/backups/workflows/
 
-# Ad-hoc, with the connection taken from the environment:
-#   KOREAI_HOST=https://process.kore.ai KOREAI_API_KEY=kg-... \
+# Ad-hoc, with the connection taken from the environment. Keep the key out of -a: a failing ad-hoc
+# command prints its arguments, and the shell history keeps them.
+#   export KOREAI_HOST=https://process.kore.ai
+#   read -rs KOREAI_API_KEY && export KOREAI_API_KEY
 #   ansible localhost -e ansible_python_interpreter=$(command -v python3) \
-#     -m koreai.ai_for_process.workflow_export -a "workflow_id=a-5e1f0c2d flow_id=cf-8b21d3 dest=/tmp/out"
+#     -m koreai.ai_for_process.workflow_export -a "workflow_id=a-5e1f0c2d flow_id=cf-8b21d3 dest=/tmp/out/"
 """
 
 RETURN = r"""
@@ -240,18 +259,20 @@ export_job_id:
   type: str
   sample: workflow-ej-81c2
 status:
-  description: Last known job status (C(IN_PROGRESS), C(SUCCESS), C(FAILED)), or C(SKIPPED) when O(force=false) kept dest.
+  description: Last known job status as the server spelled it, upper-cased (C(IN_PROGRESS), C(SUCCESS), C(FAILED),
+    C(CANCELLED), ...), or C(SKIPPED) when O(force=false) kept dest.
   returned: with O(workflow_id)
   type: str
   sample: SUCCESS
 download_url:
-  description: URL of the exported archive. It may be a signed URL; treat it as sensitive.
+  description: URL of the exported archive. It may be a signed URL; treat it as sensitive. Messages and the manifest
+    show it without its query string; this value keeps it, so that a job can be resumed.
   returned: with O(workflow_id), when known
   type: str
   sample: https://process.kore.ai/api/v1/account/exports/81c2
 dest:
-  description: Path of the archive.
-  returned: with O(workflow_id) and O(dest)
+  description: Path of the archive; with O(workflows), the directory the archives were written to.
+  returned: with O(dest)
   type: str
   sample: /srv/backups/workflows/a-5e1f0c2d.zip
 extract_dir:
@@ -287,7 +308,8 @@ elapsed:
   type: float
 results:
   description: One entry per workflow of O(workflows), with the same keys as a single export plus C(name),
-    C(changed), C(failed) and C(msg).
+    C(changed), C(failed) and C(msg); C(not_started) is true for workflows skipped after an answer every workflow
+    would get.
   returned: with O(workflows)
   type: list
   elements: dict
@@ -303,22 +325,18 @@ summary:
 """
 
 import os
-import time
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._batch import ExportRunner, Settings
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import (
-    HAS_REQUESTS, REQUESTS_IMPORT_ERROR, client_from_params, connection_argument_spec, connection_problems,
-)
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import ExportOperation
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import make_private_dirs
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._manifest import write_manifest
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import PlanError, plan_requests
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import plan_requests
 
 
 def argument_spec():
-    spec = connection_argument_spec()
-    spec.update(
+    """The module's own options (the connection options come from KoreaiModule)."""
+    return dict(
         workflow_id=dict(type="str"),
         flow_id=dict(type="str", aliases=["callflow_id"]),
         name=dict(type="str"),
@@ -327,6 +345,8 @@ def argument_spec():
             flow_id=dict(type="str", aliases=["callflow_id"]),
             name=dict(type="str"),
             dest=dict(type="path"),
+            dock_status_id=dict(type="str"),
+            download_url=dict(type="str"),
         )),
         dest=dict(type="path"),
         force=dict(type="bool", default=True),
@@ -334,7 +354,7 @@ def argument_spec():
         extract_to=dict(type="path"),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="float", default=600),
-        poll_interval=dict(type="float", default=2),
+        poll_interval=dict(type="float", default=5),
         dock_status_id=dict(type="str"),
         download_url=dict(type="str"),
         concurrency=dict(type="int", default=8),
@@ -342,46 +362,6 @@ def argument_spec():
         manifest=dict(type="path"),
         fail_on_error=dict(type="bool", default=True),
     )
-    return spec
-
-
-def settings_from(module):
-    params = module.params
-    return Settings(wait=params["wait"], wait_timeout=params["wait_timeout"], poll_interval=params["poll_interval"],
-                    force=params["force"], backup=params["backup"], concurrency=params["concurrency"],
-                    max_jobs=params["max_jobs"], check_mode=module.check_mode, diff=module._diff)
-
-
-def exit_single(module, result):
-    diff = result.pop("diff", None)
-    extra = {"diff": diff} if diff else {}
-    result.pop("name", None)
-    if result.pop("failed"):
-        module.fail_json(**dict(result, **extra))
-    module.exit_json(**dict(result, **extra))
-
-
-def exit_batch(module, results, elapsed):
-    diffs = [result.pop("diff") for result in results if result.get("diff")]
-    failures = [result for result in results if result["failed"]]
-    changed = sum(1 for result in results if result["changed"])
-    summary = dict(total=len(results), changed=changed, failed=len(failures),
-                   unchanged=len(results) - changed - len(failures))
-    outcome = dict(changed=bool(changed), results=results, summary=summary, elapsed=round(elapsed, 3))
-    if module.params["manifest"]:
-        outcome["manifest"] = module.params["manifest"]
-        try:
-            outcome["changed"] = write_manifest(module, module.params["manifest"], module.params["host"], results) or bool(changed)
-        except OSError as exc:
-            module.fail_json(msg="cannot write manifest %s: %s" % (module.params["manifest"], exc.strerror or exc), **outcome)
-    if diffs:
-        outcome["diff"] = diffs
-    if failures:
-        outcome["msg"] = "%d of %d workflows failed: %s" % (len(failures), len(results), "; ".join(
-            "%s: %s" % (failure["name"] or failure["workflow_id"], failure["msg"]) for failure in failures))
-        if module.params["fail_on_error"]:
-            module.fail_json(**outcome)
-    module.exit_json(**outcome)
 
 
 def create_batch_dest(module):
@@ -392,38 +372,39 @@ def create_batch_dest(module):
     try:
         make_private_dirs(dest)
     except OSError as exc:
-        module.fail_json(msg="cannot create the dest directory %s: %s" % (dest, exc.strerror or exc))
+        raise KoreaiError("cannot create the dest directory %s: %s" % (dest, exc.strerror or exc))
+
+
+def manifest_outcome(module, results):
+    """Write the manifest of a batch; return the result fields it adds."""
+    path = module.params["manifest"]
+    if not path:
+        return {}
+    try:
+        changed = write_manifest(module, path, module.params["host"], results)
+    except OSError as exc:
+        raise KoreaiError("cannot write manifest %s: %s" % (path, exc.strerror or exc))
+    return dict(manifest=path, changed=changed)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        supports_check_mode=True,
+    module = KoreaiModule(
+        argument_spec(),
         add_file_common_args=True,
         mutually_exclusive=[("workflow_id", "workflows"), ("dock_status_id", "workflows"), ("manifest", "workflow_id")],
         required_one_of=[("workflow_id", "workflows")],
         required_by={"download_url": "dock_status_id"},
     )
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
-    problems = connection_problems(module.params)
-    if problems:
-        module.fail_json(msg="; ".join(problems))
+    params = module.params
     try:
-        requests = plan_requests(module.params)
-    except PlanError as exc:
-        module.fail_json(msg=str(exc))
-    create_batch_dest(module)
-
-    started = time.monotonic()
-    client = client_from_params(module.params, pool_size=module.params["concurrency"])
-    try:
-        results = ExportRunner(module, client, settings_from(module)).run(requests)
-    finally:
-        client.close()
-    if module.params["workflows"] is None:
-        exit_single(module, results[0])
-    exit_batch(module, results, time.monotonic() - started)
+        requests = plan_requests(params)
+        create_batch_dest(module)
+        results, elapsed = module.run_operation(
+            lambda client, settings: ExportOperation(module, client, settings, params["force"], params["backup"]), requests)
+        extra = dict(manifest_outcome(module, results), dest=params["dest"]) if params["workflows"] is not None else {}
+    except KoreaiError as exc:
+        module.fail_from_error(exc)
+    module.exit_results(results, params["workflows"] is None, elapsed, params["fail_on_error"], **extra)
 
 
 if __name__ == "__main__":

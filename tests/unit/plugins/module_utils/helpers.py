@@ -9,7 +9,8 @@ import time
 import zipfile
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import ApiClient
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import SUCCESS, poll_job, start_export
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import start_export
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import poll_job
 
 WRONG_KEY = "kg-test-wrong-5ecret-value"
 SHAPES = ("sample", "table", "relative", "lowercase", "underscore", "status_url", "tool", "extra")
@@ -35,7 +36,7 @@ def wait_until(predicate, timeout=5.0, interval=0.01):
 def wait_for_success(client, job, timeout=5.0):
     """Poll the dock status until SUCCESS (poll_job raises on FAILED); return the job."""
     deadline = time.monotonic() + timeout
-    while poll_job(client, job).status != SUCCESS:
+    while not poll_job(client, job).succeeded:
         assert time.monotonic() < deadline, "job %s still %s" % (job.dock_status_id, job.status)
         time.sleep(0.01)
     return job

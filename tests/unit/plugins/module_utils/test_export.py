@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to koreai.ai_for_process
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""_export: response parsing of every documented shape, start_export routes and ids, poll_job."""
+"""_jobs and _export: response parsing of every documented shape, start_export routes and ids, poll_job."""
 
 from urllib.parse import parse_qs, quote
 
@@ -10,15 +10,21 @@ import pytest
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import inspect_archive
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import ApiClient
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, JobFailed
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import (
-    DOCK_STATUS_ID_KEYS, DOWNLOAD_URL_KEYS, FAILED, IN_PROGRESS, SUCCESS, ExportJob, failure_reason, find_value,
-    poll_job, start_export, update_job,
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import start_export
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import (
+    DOCK_STATUS_ID_KEYS, DOWNLOAD_URL_KEYS, SUCCESS, Job, failure_reason, find_value, poll_job, update_job,
 )
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import (
     SHAPES, api_log, assert_no_key, download_to, new_client, wait_for_success,
 )
 
 BASE = "http://api.example.test:8080"
+FAILED, IN_PROGRESS = "FAILED", "IN_PROGRESS"
+
+
+def export_job(workflow_id, flow_id=None, **fields):
+    """A Job for an export of workflow_id, as start_export makes them."""
+    return Job("export of workflow %s" % workflow_id, workflow_id, flow_id, owner_checked=True, **fields)
 
 
 @pytest.mark.parametrize("document, expected", [
@@ -66,7 +72,7 @@ def test_find_value_download_url(document, expected):
      "createdAt": 1, "percentageComplete": 0, "unknown": [1, 2], "downloadUrl": "api/v1/account/exports/t1"},
 ], ids=("sample", "table", "lowercase", "underscore-tool-relative", "extra-unknown-keys"))
 def test_update_job_reads_every_post_shape(document):
-    job = update_job(ExportJob("a-1", "cf-1"), document, BASE)
+    job = update_job(export_job("a-1", "cf-1"), document, BASE)
     assert (job.workflow_id, job.flow_id) == ("a-1", "cf-1")  # toolId never replaces the requested id
     assert job.dock_status_id == "ds-a"
     assert job.export_job_id == "workflow-ej-1"
@@ -90,14 +96,14 @@ def test_update_job_reads_every_post_shape(document):
 def test_update_job_resolves_relative_download_url(host, url, expected):
     client = ApiClient(host, "kg-unused")
     try:
-        job = update_job(ExportJob("a-1"), {"dockStatusId": "ds-1", "downloadUrl": url}, client.base_url)
+        job = update_job(export_job("a-1"), {"dockStatusId": "ds-1", "downloadUrl": url}, client.base_url)
     finally:
         client.close()
     assert job.download_url == expected
 
 
 def test_update_job_dock_status_documents():
-    job = update_job(ExportJob("a-1"), {"dockStatusId": "ds-post", "status": "IN_PROGRESS", "exportJobId": "ej-1",
+    job = update_job(export_job("a-1"), {"dockStatusId": "ds-post", "status": "IN_PROGRESS", "exportJobId": "ej-1",
                                         "downloadURL": BASE + "/first"}, BASE)
     update_job(job, {"_id": "ds-other", "workflowId": "a-1", "status": "in_progress", "percentageComplete": 42.5}, BASE)
     assert (job.dock_status_id, job.export_job_id, job.percentage_complete) == ("ds-post", "ej-1", 42.5)
@@ -110,14 +116,14 @@ def test_update_job_dock_status_documents():
 
 
 def test_update_job_percentage_zero_is_kept():
-    job = update_job(ExportJob("a-1"), {"dockStatusId": "ds", "percentageComplete": 0}, BASE)
+    job = update_job(export_job("a-1"), {"dockStatusId": "ds", "percentageComplete": 0}, BASE)
     assert job.percentage_complete == 0
 
 
 def test_update_job_failed_keeps_reasons():
     document = {"_id": "ds-1", "status": "FAILED", "message": "validation failed", "error": {"message": "Export failed"},
                 "reason": "", "details": None, "extra": "not a reason"}
-    job = update_job(ExportJob("a-1"), document, BASE)
+    job = update_job(export_job("a-1"), document, BASE)
     assert job.status == FAILED
     assert job.failure == {"message": "validation failed", "error": {"message": "Export failed"}}
     assert failure_reason(job.failure) == "validation failed; Export failed"
@@ -126,7 +132,7 @@ def test_update_job_failed_keeps_reasons():
 @pytest.mark.parametrize("failure, expected", [
     ({}, "the server gave no reason"),
     ({"message": "same", "error": {"message": "same"}}, "same"),
-    ({"errorMessage": "boom", "details": ["x", "y"]}, "boom; ['x', 'y']"),
+    ({"errorMessage": "boom", "details": ["x", "y"]}, "boom; x; y"),
     ({"error": {"code": 7}}, "{'code': 7}"),
 ])
 def test_failure_reason(failure, expected):
@@ -187,7 +193,7 @@ def test_start_export_singular_route_unknown_workflow(emulator, client):
 
 def test_start_export_goes_to_remembered_route_first(emulator, client):
     emulator.config(route="singular")
-    client.export_route = "workflow"  # a remembered route that still works
+    client.remember_route("export", "workflow")  # a remembered route that still works
     start_export(client, "a-0001")
     assert [entry["path"] for entry in api_log(emulator, method="POST")] == ["/api/public/workflow/a-0001/export"]
 
@@ -217,7 +223,7 @@ def test_poll_job_failed_carries_server_reason(emulator, client, shape):
 
 def test_poll_job_unknown_dock_status(emulator, client):
     with pytest.raises(ApiError) as info:
-        poll_job(client, ExportJob("a-0001", dock_status_id="ds-does-not-exist"))
+        poll_job(client, export_job("a-0001", dock_status_id="ds-does-not-exist"))
     assert info.value.status == 404
     assert info.value.message.startswith("dock status ds-does-not-exist not found on %s" % client.origin)
     assert_no_key(info.value, emulator)
@@ -228,7 +234,7 @@ def test_poll_job_other_environment_is_not_found(emulator, client):
     staging = new_client(emulator, "staging")
     try:
         with pytest.raises(ApiError) as info:
-            poll_job(staging, ExportJob("a-0001", dock_status_id=job.dock_status_id))
+            poll_job(staging, export_job("a-0001", dock_status_id=job.dock_status_id))
     finally:
         staging.close()
     assert info.value.status == 404

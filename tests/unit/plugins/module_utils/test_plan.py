@@ -59,14 +59,14 @@ def test_batch_dest_directory(tmp_path):
 
 def test_dest_parent_missing(tmp_path):
     message = error_of(workflow_id="a-1", dest=str(tmp_path / "missing" / "a.zip"))
-    assert message == "dest %s cannot be written: its directory %s does not exist" % (
+    assert message == "dest %s cannot be written: the directory %s does not exist; create it first" % (
         tmp_path / "missing" / "a.zip", tmp_path / "missing")
 
 
 def test_dest_parent_is_a_file(tmp_path):
     (tmp_path / "file").write_text("x")
     message = error_of(workflow_id="a-1", dest=str(tmp_path / "file" / "a.zip"))
-    assert message.endswith("its directory %s is a file, not a directory" % (tmp_path / "file"))
+    assert message.endswith("the directory %s is a file, not a directory" % (tmp_path / "file"))
 
 
 def test_batch_dest_must_be_a_directory(tmp_path):
@@ -93,9 +93,26 @@ def test_batch_item_dest_parent_missing(tmp_path):
     ({"workflow_id": "../a-1"}, "workflow_id"),
     ({"workflow_id": "a\0"}, "workflow_id"),
 ])
-def test_names_that_are_not_file_names(value, option):
-    assert error_of(**value).startswith("%s %r cannot be used as a file name" % (option, value[option]))
-    assert error_of(workflows=[value]).startswith("workflows[0].%s %r cannot be used as a file name" % (option, value[option]))
+def test_names_that_are_not_file_names(tmp_path, value, option):
+    assert error_of(dest=str(tmp_path), **value).startswith("%s %r cannot be used as a file name" % (option, value[option]))
+    assert error_of(dest=str(tmp_path), workflows=[value]).startswith(
+        "workflows[0].%s %r cannot be used as a file name" % (option, value[option]))
+
+
+def test_ids_that_are_not_file_names_are_fine_when_nothing_is_written():
+    (request,) = plan_requests(params(workflow_id="a/b c", wait=False))
+    assert request.workflow_id == "a/b c"
+    assert [request.workflow_id for request in plan_requests(params(workflows=[{"workflow_id": "a/b c"}]))] == ["a/b c"]
+
+
+def test_missing_dest_directory_written_with_a_trailing_slash(tmp_path):
+    missing = str(tmp_path / "newdir") + "/"
+    message = error_of(workflow_id="a-1", dest=missing)
+    assert message == "dest %s cannot be written: the directory %s does not exist; create it first" % (
+        missing, tmp_path / "newdir")
+    (tmp_path / "newdir").mkdir()
+    (request,) = plan_requests(params(workflow_id="a-1", dest=missing))
+    assert request.dest == str(tmp_path / "newdir" / "a-1.zip")
 
 
 def test_file_stem_accepts_ordinary_names():
@@ -110,10 +127,11 @@ def test_file_stem_accepts_ordinary_names():
     [{"workflow_id": "a-1", "name": " same "}, {"workflow_id": "a-2", "name": "same"}],
 ])
 def test_duplicate_names_in_a_batch(tmp_path, workflows):
-    for dest in (str(tmp_path), None):
-        message = error_of(dest=dest, workflows=workflows)
+    for writes in ({"dest": str(tmp_path)}, {"dest": str(tmp_path), "extract_to": str(tmp_path / "x")}):
+        message = error_of(workflows=workflows, **writes)
         assert message.startswith("workflows[0] and workflows[1] would both write ")
         assert message.endswith("; give them distinct names")
+    assert len(plan_requests(params(workflows=workflows))) == 2  # nothing written, nothing collides
 
 
 def test_duplicate_explicit_dest_in_a_batch(tmp_path):
@@ -150,7 +168,15 @@ def test_max_jobs_zero_and_wait_false_without_dest_are_fine():
 
 def test_dock_status_id_with_workflows(tmp_path):
     message = error_of(dest=str(tmp_path), dock_status_id="ds-1", workflows=[{"workflow_id": "a-1"}])
-    assert message == "dock_status_id resumes one job; use it with workflow_id, not with workflows"
+    assert message == "dock_status_id resumes one job; with workflows, give it per item (workflows[].dock_status_id)"
+
+
+def test_batch_items_resume_their_own_job(tmp_path):
+    requests = plan_requests(params(dest=str(tmp_path), workflows=[
+        {"workflow_id": "a-1", "dock_status_id": " ds-1 ", "download_url": "https://x/y?sig=1"}, {"workflow_id": "a-2"}]))
+    assert [(r.dock_status_id, r.download_url) for r in requests] == [("ds-1", "https://x/y?sig=1"), (None, None)]
+    message = error_of(dest=str(tmp_path), workflows=[{"workflow_id": "a-1", "download_url": "https://x/y"}])
+    assert message == "workflows[0].download_url needs workflows[0].dock_status_id: it resumes the job started earlier"
 
 
 @pytest.mark.parametrize("overrides, message", [

@@ -1,21 +1,20 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to koreai.ai_for_process
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""_batch.ExportRunner with a real AnsibleModule, against the emulator."""
+"""The runner with the export operation and a real module, against the emulator."""
 
 import json
 import os
 import stat
 from collections import defaultdict
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import inspect_archive
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._batch import ExportRunner
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import client_from_params
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import ExportOperation
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import plan_requests
-from ansible_collections.koreai.ai_for_process.plugins.modules.workflow_export import argument_spec, settings_from
+from ansible_collections.koreai.ai_for_process.plugins.modules.workflow_export import argument_spec
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import api_log, sha256_of
 
 IDS = ["a-%04d" % number for number in range(1, 21)]
@@ -25,18 +24,16 @@ def make_module(emulator, **args):
     base = dict(host=emulator.url, api_key=emulator.keys["dev"], poll_interval=0.05, wait_timeout=10, retries=1, timeout=5)
     base.update(args)
     with patch_module_args(base):
-        return AnsibleModule(argument_spec=argument_spec(), add_file_common_args=True, supports_check_mode=True)
+        return KoreaiModule(argument_spec(), add_file_common_args=True)
 
 
 def run(emulator, dest, ids, **args):
     """Run one batch like the module does; return {workflow_id: result}."""
     module = make_module(emulator, dest=str(dest), workflows=[{"workflow_id": wid} for wid in ids], **args)
-    requests = plan_requests(module.params)
-    client = client_from_params(module.params, pool_size=module.params["concurrency"])
-    try:
-        results = ExportRunner(module, client, settings_from(module)).run(requests)
-    finally:
-        client.close()
+    params = module.params
+    results, _elapsed = module.run_operation(
+        lambda client, settings: ExportOperation(module, client, settings, params["force"], params["backup"]),
+        plan_requests(params))
     assert [result["workflow_id"] for result in results] == list(ids)
     return {result["workflow_id"]: result for result in results}
 
@@ -128,19 +125,20 @@ def test_without_max_jobs_jobs_overlap(emulator, tmp_path):
     assert in_flight_peak(emulator) > 2
 
 
-def test_polls_follow_poll_interval(emulator, tmp_path):
-    duration, interval = 0.3, 0.1
+def test_polls_start_fast_and_slow_down_to_poll_interval(emulator, tmp_path):
+    duration, cap = 1.5, 0.4
     emulator.config(job_duration=duration)
-    run(emulator, tmp_path, IDS[:2], poll_interval=interval)
+    run(emulator, tmp_path, IDS[:2], poll_interval=cap)
     by_workflow = defaultdict(list)
     for entry in api_log(emulator):
         if entry["method"] == "POST" or "/dock-status/" in entry["path"]:
             by_workflow[entry["workflow_id"]].append(entry["t"])
     for times in by_workflow.values():
-        polls = len(times) - 1
-        gaps = [later - earlier for earlier, later in zip(times, times[1:])]
-        assert polls <= duration / interval + 2
-        assert min(gaps) >= 0.8 * interval
+        gaps = [later - earlier for earlier, later in zip(times[1:], times[2:])]
+        assert gaps[0] < cap * 0.9  # the first reads come faster than the cap
+        assert all(later >= earlier * 0.9 for earlier, later in zip(gaps, gaps[1:]))  # and slow down
+        assert max(gaps) <= cap * 1.5
+        assert times[-1] - times[0] >= duration  # seen done only once it was
 
 
 def test_no_temp_files_after_download_failures(emulator, tmp_path):
@@ -215,6 +213,7 @@ def test_wait_timeout_returns_dock_status_id(emulator, tmp_path):
     stuck = results["a-0001"]
     assert stuck["failed"] is True
     assert stuck["msg"].startswith("export of workflow a-0001 did not finish within wait_timeout=0.3 s (last status IN_PROGRESS")
-    assert stuck["msg"].endswith("resume it with dock_status_id=%s and download_url=%s" % (stuck["dock_status_id"], stuck["download_url"]))
+    assert stuck["msg"].endswith("resume it with dock_status_id=%s and download_url=%s (returned as download_url)"
+                                 % (stuck["dock_status_id"], stuck["download_url"]))
     assert_exported(emulator, results["a-0002"], tmp_path)
     assert not os.path.exists(stuck["dest"])

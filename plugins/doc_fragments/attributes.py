@@ -1,0 +1,18 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to koreai.ai_for_process
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Attributes every module of koreai.ai_for_process shares."""
+
+
+class ModuleDocFragment:  # pylint: disable=too-few-public-methods
+    """The platform and the action group (use with ansible.builtin.action_common_attributes and its actiongroups)."""
+
+    DOCUMENTATION = r"""
+attributes:
+  platform:
+    platforms: posix
+  action_group:
+    support: full
+    membership:
+      - koreai.ai_for_process.ai_for_process
+"""

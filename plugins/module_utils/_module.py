@@ -1,0 +1,119 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to koreai.ai_for_process
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Internal to koreai.ai_for_process: the base every module of the collection is built on.
+
+KoreaiModule adds the connection options to a module's own, checks that
+``requests`` is installed and that the connection options can work, warns
+about insecure ones, runs an operation through the runner, and is the one
+exit path: results and messages leave it with the API key scrubbed out.
+"""
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import (
+    HAS_REQUESTS, REQUESTS_IMPORT_ERROR, client_from_params, connection_argument_spec, connection_problems,
+    connection_warnings,
+)
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import scrub
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Runner, Settings
+
+
+class KoreaiModule(AnsibleModule):
+    """An AnsibleModule with the collection's connection options, checks and exit path."""
+
+    def __init__(self, argument_spec, **kwargs):
+        spec = connection_argument_spec()
+        spec.update(argument_spec)
+        kwargs.setdefault("supports_check_mode", True)
+        super().__init__(argument_spec=spec, **kwargs)
+        if not HAS_REQUESTS:
+            self.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
+        problems = connection_problems(self.params)
+        if problems:
+            self.fail_json(msg="; ".join(problems))
+        for warning in connection_warnings(self.params):
+            self.warn(warning)
+
+    # --- running ------------------------------------------------------------------
+
+    def client(self, pool_size=1):
+        """An ApiClient for the module's connection options (close it when done)."""
+        return client_from_params(self.params, pool_size=pool_size)
+
+    def runner_settings(self):
+        """Settings from the options every job-running module shares."""
+        params = self.params
+        return Settings(wait=params.get("wait", True), wait_timeout=params.get("wait_timeout", 600),
+                        poll_interval=params.get("poll_interval", 5), concurrency=params.get("concurrency", 8),
+                        max_jobs=params.get("max_jobs", 0), check_mode=self.check_mode, diff=self._diff)
+
+    def run_operation(self, make_operation, requests):
+        """Run make_operation(client, settings) for every request; return (results, seconds it took)."""
+        settings = self.runner_settings()
+        started = time.monotonic()
+        client = self.client(pool_size=settings.concurrency)
+        try:
+            results = Runner(client, settings, make_operation(client, settings)).run(requests)
+        finally:
+            client.close()
+        return results, round(time.monotonic() - started, 3)
+
+    # --- the exit path ----------------------------------------------------------------
+
+    def _secrets(self):
+        params = getattr(self, "params", None) or {}
+        return [value for value in (params.get("api_key"),) if value]
+
+    def exit_json(self, **kwargs):
+        super().exit_json(**scrub(kwargs, self._secrets()))
+
+    def fail_json(self, msg, **kwargs):
+        kwargs["msg"] = msg
+        super().fail_json(**scrub(kwargs, self._secrets()))
+
+    def warn(self, warning):
+        super().warn(scrub(warning, self._secrets()))
+
+    def fail_from_error(self, error, **result):
+        """Fail with a collection error's message and the result fields it carries."""
+        result.update(error.details)
+        self.fail_json(error.message, **result)
+
+    def exit_results(self, results, single, elapsed, fail_on_error=True, **extra):
+        """Exit with one workflow's result, or with a batch's results, summary and diffs."""
+        if single:
+            self._exit_single(results[0], **extra)
+        diffs = [result.pop("diff") for result in results if result.get("diff")]
+        failures = [result for result in results if result["failed"]]
+        changed = sum(1 for result in results if result["changed"])
+        outcome = dict(changed=bool(changed), results=results, elapsed=elapsed, summary=dict(
+            total=len(results), changed=changed, failed=len(failures), unchanged=len(results) - changed - len(failures)))
+        outcome.update(extra, changed=bool(changed) or bool(extra.get("changed")))
+        if diffs:
+            outcome["diff"] = diffs
+        if not failures:
+            self.exit_json(**outcome)
+        outcome["msg"] = batch_failure_message(results, failures)
+        if fail_on_error:
+            self.fail_json(**outcome)
+        self.exit_json(**outcome)
+
+    def _exit_single(self, result, **extra):
+        result.pop("name", None)
+        result.update(extra)
+        if result.pop("failed"):
+            self.fail_json(**result)
+        self.exit_json(**result)
+
+
+def batch_failure_message(results, failures):
+    """One line naming each failed workflow; a reason shared by workflows never started is said once."""
+    not_started = [failure for failure in failures if failure.get("not_started")]
+    named = ["%s: %s" % (failure.get("name") or failure["workflow_id"], failure["msg"])
+             for failure in failures if not failure.get("not_started")]
+    if not_started:
+        named.append("%d more not started" % len(not_started))
+    return "%d of %d workflows failed: %s" % (len(failures), len(results), "; ".join(named))

@@ -1,0 +1,244 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to koreai.ai_for_process
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Internal to koreai.ai_for_process: the runner every job kind goes through.
+
+An operation (export, import, deploy) describes the work for one workflow as a
+generator of steps: it yields ``Call(function, *args)`` to run HTTP or file
+reads on a worker thread, and ``Wait(job)`` to have the job's dock status read
+until the job ends. Waiting jobs are polled together in rounds on a schedule
+that starts fast and grows geometrically up to ``poll_interval``. The runner
+sends each step's outcome back into the generator (or throws its error there);
+what the generator returns completes the workflow's result, and any error that
+leaves it becomes that workflow's failed result, in one place.
+
+Generators only ever run on the main thread, so they may move and write files.
+"""
+
+import time
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import display_url
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import JobTimeout, KoreaiError, RateLimited
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import poll_job
+
+FIRST_POLL_DELAY = 0.25  # seconds after a job started
+POLL_GROWTH = 0.5  # each wait is this share of the time the job has run so far, at most poll_interval
+ROUND_WINDOW = 0.1  # polls due within this many seconds go out in the same round
+
+
+@dataclass
+class Settings:
+    """How the runner runs: the options every job kind shares."""
+
+    wait: bool = True
+    wait_timeout: float = 600
+    poll_interval: float = 5
+    concurrency: int = 8
+    max_jobs: int = 0
+    check_mode: bool = False
+    diff: bool = False
+
+
+class Call:
+    """A step that runs function(*args) on a worker thread; its return value is sent back."""
+
+    def __init__(self, function, *args):
+        self.function = function
+        self.args = args
+
+
+class Wait:
+    """A step that polls job's dock status until it succeeds; the updated job is sent back."""
+
+    def __init__(self, job):
+        self.job = job
+
+
+def next_poll_delay(elapsed, cap):
+    """Seconds until the next read of a job that has run for elapsed seconds.
+
+    The wait grows with the job's age, so the time between a job's end and the read that sees it stays
+    near POLL_GROWTH of the job's duration, and polls per job grow like log(duration) until the cap.
+    """
+    return min(max(FIRST_POLL_DELAY, elapsed * POLL_GROWTH), cap)
+
+
+@dataclass(eq=False)
+class Item:
+    """One workflow on its way through the runner."""
+
+    request: object
+    result: dict
+    steps: object = None
+    started: float = None
+    job: object = None
+    wait_started: float = None
+    next_poll: float = None
+    polling: bool = False
+    done: bool = False
+    polls: int = field(default=0)
+
+
+class Runner:
+    """Runs one operation for a list of requests and returns one result dict per request, in order."""
+
+    def __init__(self, client, settings, operation):
+        self.client = client
+        self.settings = settings
+        self.operation = operation
+        self._pool = None
+        self._futures = {}
+        self._waiting = []
+        self._in_flight = 0
+        self._pilot = None
+        self._stop_reason = None
+
+    def run(self, requests):
+        items = [Item(request, self.operation.initial_result(request)) for request in requests]
+        pending = deque(items)
+        with ThreadPoolExecutor(max_workers=self.settings.concurrency) as pool:
+            self._pool = pool
+            while pending or self._futures or self._waiting:
+                self._start(pending)
+                self._poll_due()
+                self._collect(self._seconds_to_next_poll())
+        return [item.result for item in items]
+
+    # --- starting ------------------------------------------------------------
+
+    def _may_start(self):
+        cap = self.settings.max_jobs
+        return self._pilot is None and (not cap or self._in_flight < cap)
+
+    def _start(self, pending):
+        """Start items while the caps allow; the first one alone until its first step came back, so that the
+        route spelling is found, or a refused key seen, once rather than by a whole wave."""
+        while pending and self._may_start():
+            item = pending.popleft()
+            if self._stop_reason:
+                self._fail(item, "not started: %s" % self._stop_reason, not_started=True)
+                continue
+            item.started = time.monotonic()
+            item.steps = self.operation.steps(item.request, item.result)
+            self._in_flight += 1
+            self._advance(item)
+            if pending and not item.done:
+                self._pilot = item
+
+    # --- one exception boundary ----------------------------------------------------
+
+    def _advance(self, item, value=None, error=None):
+        """Run item's generator to its next step; its outcome, or any error, settles the item here.
+
+        An error that every other workflow would meet too (``stops_batch``: a refused key, an unreachable host)
+        also keeps the items not started yet from starting.
+        """
+        if self._pilot is item:
+            self._pilot = None
+        try:
+            step = item.steps.throw(error) if error is not None else item.steps.send(value)
+        except StopIteration as stop:
+            self._settle(item, stop.value or {})
+        except KoreaiError as exc:
+            if getattr(exc, "stops_batch", False):
+                self._stop_reason = self._stop_reason or exc.message
+            self._fail(item, exc.message, **exc.details)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            self._fail(item, "unexpected %s: %s" % (type(exc).__name__, exc))
+        else:
+            self._schedule(item, step)
+
+    def _schedule(self, item, step):
+        if isinstance(step, Wait):
+            item.job = step.job
+            item.wait_started = item.next_poll = time.monotonic()
+            item.next_poll += next_poll_delay(0, self.settings.poll_interval)
+            self._waiting.append(item)
+        else:
+            self._futures[self._pool.submit(step.function, *step.args)] = item
+
+    def _settle(self, item, outcome):
+        item.result.update(outcome)
+        self._end(item)
+
+    def _fail(self, item, message, **details):
+        item.result.update(details)
+        item.result.update(failed=True, changed=item.result.get("changed", False), msg=message)
+        self._end(item)
+
+    def _end(self, item):
+        item.done = True
+        if item.started is not None:
+            self._in_flight -= 1
+            item.result["elapsed"] = round(time.monotonic() - item.started, 3)
+        else:
+            item.result["elapsed"] = 0.0
+        if item.polls:
+            item.result["polls"] = item.polls
+
+    # --- waiting ----------------------------------------------------------------
+
+    def _poll_due(self):
+        horizon = time.monotonic() + ROUND_WINDOW
+        for item in self._waiting:
+            if not item.polling and item.next_poll <= horizon:
+                item.polling = True
+                item.polls += 1
+                self._futures[self._pool.submit(poll_job, self.client, item.job)] = item
+
+    def _seconds_to_next_poll(self):
+        due = [item.next_poll for item in self._waiting if not item.polling]
+        return max(0.0, min(due) - time.monotonic()) if due else None
+
+    def _polled(self, item, error):
+        """Handle one dock status read: go on waiting, or hand the outcome to the item's generator."""
+        item.polling = False
+        now = time.monotonic()
+        deadline = item.wait_started + self.settings.wait_timeout
+        if error is None and item.job.succeeded:
+            self._waiting.remove(item)
+            self._advance(item, item.job)
+            return
+        if error is not None and not isinstance(error, RateLimited):
+            self._waiting.remove(item)
+            self._advance(item, error=error)
+            return
+        if now >= deadline:
+            self._waiting.remove(item)
+            self._advance(item, error=JobTimeout(self._timeout_message(item.job), **self._resume_data(item.job)))
+            return
+        delay = next_poll_delay(now - item.wait_started, self.settings.poll_interval)
+        if isinstance(error, RateLimited):
+            delay = max(delay, error.retry_after)
+        item.next_poll = min(now + delay, deadline)
+
+    def _resume_data(self, job):
+        return dict(dock_status_id=job.dock_status_id, download_url=job.download_url, status=job.status)
+
+    def _timeout_message(self, job):
+        progress = " at %s%%" % job.percentage_complete if job.percentage_complete is not None else ""
+        unknown = "" if job.status_known else " (a status this collection does not know; it kept waiting)"
+        resume = "dock_status_id=%s" % job.dock_status_id
+        if job.download_url:
+            resume += " and download_url=%s (returned as download_url)" % display_url(job.download_url)
+        return ("%s did not finish within wait_timeout=%s s (last status %s%s%s); resume it with %s"
+                % (job.action, self.settings.wait_timeout, job.status, progress, unknown, resume))
+
+    # --- completions --------------------------------------------------------------
+
+    def _collect(self, timeout):
+        if not self._futures:
+            if timeout:
+                time.sleep(timeout)
+            return
+        done, _pending = wait(list(self._futures), timeout=timeout, return_when=FIRST_COMPLETED)
+        for future in done:
+            item = self._futures.pop(future)
+            error = future.exception()
+            if item in self._waiting:
+                self._polled(item, error)
+            else:
+                self._advance(item, None if error else future.result(), error)
