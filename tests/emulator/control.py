@@ -113,11 +113,15 @@ class Emulator:
         return self.admin("POST", "reset")
 
     def config(self, **settings):
-        """Change shape, route, job_duration, fault_rate, fault_kinds or download_padding."""
+        """Change config keys (see CONFIG_KEYS in server.py: shape, route, job_duration, fault_rate, fault_kinds,
+        download_padding, upload_limit, member_style, path_prefix, entity, download_encoding, download_scheme_http,
+        volatile_key, non_ascii, large_json_bytes)."""
         return self.admin("POST", "config", settings)
 
     def fault(self, workflow_id, fault, env=None, times=None, delay=None):
-        """Inject a fault for a workflow (optionally one env, a number of times, a delay for *_slow)."""
+        """Inject a fault for a workflow (optionally one env, a number of times, a delay for *_slow).
+
+        workflow_id is the file name for upload faults, the workflowName for new imports, or "*" for any."""
         body = {"workflow_id": workflow_id, "fault": fault}
         body.update({key: value for key, value in (("env", env), ("times", times), ("delay", delay)) if value is not None})
         return self.admin("POST", "faults", body)
@@ -133,6 +137,38 @@ class Emulator:
     def expected(self, env, workflow_id):
         """Return the expected members and content digest of a workflow."""
         return self.admin("GET", "workflows/%s/%s/expected" % (quote(env), quote(workflow_id)))
+
+    def workflow(self, env, workflow_id):
+        """Return a workflow's current documents (members by snake name), revision, deployed flag and secret_values."""
+        return self.admin("GET", "workflows/%s/%s" % (quote(env), quote(workflow_id)))
+
+    def secrets(self, env, workflow_id):
+        """Return every environment variable value a workflow's export holds."""
+        return self.admin("GET", "workflows/%s/%s/secrets" % (quote(env), quote(workflow_id)))["secret_values"]
+
+    def edit(self, env, workflow_id, member, set=None, delete=None, document=None):  # pylint: disable=redefined-builtin,too-many-arguments
+        """Change one member as an edit in the UI would: set dotted paths, delete paths, or replace the document."""
+        body = {"member": member}
+        body.update({key: value for key, value in (("set", set), ("delete", delete), ("document", document)) if value is not None})
+        return self.admin("POST", "workflows/%s/%s/edit" % (quote(env), quote(workflow_id)), body)
+
+    def uploads(self):
+        """Return every uploaded file (env, fileId, fileName, fileContext, size, sha256, via, text)."""
+        return self.admin("GET", "uploads")["uploads"]
+
+    def put_archive(self, env, workflow_id, data):
+        """Make every export of a workflow serve these exact zip bytes (until clear_archive)."""
+        request = urllib.request.Request("%s/_admin/archives/%s/%s" % (self.url, quote(env), quote(workflow_id)), data=data,
+                                         method="PUT", headers={"Content-Type": "application/zip"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.loads(response.read().decode("utf-8"))
+        except urllib.error.HTTPError as exc:
+            raise EmulatorError("admin PUT archives: HTTP %s %s" % (exc.code, exc.read().decode("utf-8", "replace"))) from exc
+
+    def clear_archive(self, env, workflow_id):
+        """Serve generated archives again for a workflow."""
+        return self.admin("DELETE", "archives/%s/%s" % (quote(env), quote(workflow_id)))
 
     def put_workflow(self, env, workflow_id, **fields):
         """Add or update a workflow (flow_id, name, shape, padding)."""
