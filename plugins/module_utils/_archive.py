@@ -7,6 +7,13 @@ The server rebuilds the zip on every export (new timestamps, member order,
 JSON formatting), so archives are compared by a content digest: sha256 over the
 members sorted by name, each as ``name NUL bytes NUL``, where a JSON member's
 bytes are its canonical form (sorted keys, compact separators, UTF-8).
+
+Extraction into a review tree refuses, before anything is written, archives over the
+budgets (total uncompressed bytes, member count, bytes per member, compression ratio),
+members that could escape or confuse the tree (absolute paths, ``..``, links, components
+starting with ``.``, names that collide after normalisation), and streams each member
+to disk: JSON members up to CANONICAL_JSON_LIMIT are parsed, redacted and pretty-printed,
+other members are copied raw.
 """
 
 import difflib
@@ -15,18 +22,41 @@ import json
 import os
 import posixpath
 import stat
+import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import DownloadError, UnsafeArchive
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import STATE_FILE, FileOptions, sync_tree_from
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import (
+    PLACEHOLDER, masked_for_diff, member_role, redacted,
+)
 
-CANONICAL_JSON_LIMIT = 32 * 1024 * 1024  # larger JSON members are hashed as raw bytes
-MAX_MEMBER_SIZE = 1024 * 1024 * 1024
+MIB = 1024 * 1024
+CANONICAL_JSON_LIMIT = 32 * MIB  # larger JSON members are hashed (and extracted) as raw bytes
+DEFAULT_MAX_ARCHIVE_BYTES = 512 * MIB
+DEFAULT_MAX_MEMBERS = 10000
+DEFAULT_MAX_MEMBER_BYTES = 256 * MIB
 MAX_COMPRESSION_RATIO = 200
+RATIO_CHECK_FROM = 64 * 1024  # smaller members cannot expand to much, whatever their ratio
 DIFF_SIZE_LIMIT = 64 * 1024
-SECRET_MEMBER_MARKERS = ("env_variables", "secret")
-CHUNK_SIZE = 1024 * 1024
+CHUNK_SIZE = MIB
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    """Budgets and rules for reading an archive (max_*) and writing its review tree."""
+
+    max_archive_bytes: int = DEFAULT_MAX_ARCHIVE_BYTES
+    max_members: int = DEFAULT_MAX_MEMBERS
+    max_member_bytes: int = DEFAULT_MAX_MEMBER_BYTES
+    allow_dot_members: bool = False
+    redact: bool = True
+    redaction_key: str = None
+
+
+DEFAULT_OPTIONS = ExtractOptions()
 
 
 @dataclass
@@ -53,7 +83,7 @@ def _parsed_json(archive, info):
     """The member's parsed JSON document, or None when it is not valid JSON."""
     try:
         return json.loads(archive.read(info).decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
 
 
@@ -61,21 +91,57 @@ def _file_members(archive):
     return sorted((info for info in archive.infolist() if not info.is_dir()), key=lambda info: info.filename)
 
 
+def _raw_chunks(archive, info):
+    """A member's bytes in chunks, never more than its declared size."""
+    left = info.file_size
+    with archive.open(info) as member:
+        for chunk in iter(lambda: member.read(CHUNK_SIZE), b""):
+            left -= len(chunk)
+            if left < 0:
+                raise UnsafeArchive("refusing member %r: it holds more bytes than it declares" % info.filename)
+            yield chunk
+
+
 def _member_chunks(archive, info):
     """The bytes that stand for a member in the content digest."""
     if _is_json_member(info):
         document = _parsed_json(archive, info)
-        if document is not None:
-            yield canonical_json(document)
+        try:
+            canonical = canonical_json(document) if document is not None else None
+        except RecursionError:
+            canonical = None
+        if canonical is not None:
+            yield canonical
             return
-    with archive.open(info) as member:
-        yield from iter(lambda: member.read(CHUNK_SIZE), b"")
+    yield from _raw_chunks(archive, info)
 
 
-def inspect_archive(path, description="the download"):
-    """Check that path is a readable zip and compute its member list and content digest."""
+def _budget_problem(infos, options):
+    files = [info for info in infos if not info.is_dir()]
+    if len(files) > options.max_members:
+        return "it holds %d members, more than max_members=%d" % (len(files), options.max_members)
+    for info in files:
+        if info.file_size > options.max_member_bytes:
+            return "member %r has %d bytes, more than max_member_bytes=%d" % (info.filename, info.file_size,
+                                                                            options.max_member_bytes)
+    total = sum(info.file_size for info in files)
+    if total > options.max_archive_bytes:
+        return "its members add up to %d bytes, more than max_archive_bytes=%d" % (total, options.max_archive_bytes)
+    return None
+
+
+def check_budgets(archive, options=DEFAULT_OPTIONS, description="the archive"):
+    """Raise UnsafeArchive when the archive's declared sizes or member count exceed the budgets."""
+    problem = _budget_problem(archive.infolist(), options)
+    if problem:
+        raise UnsafeArchive("refusing %s: %s" % (description, problem))
+
+
+def inspect_archive(path, description="the download", options=DEFAULT_OPTIONS):
+    """Check that path is a readable zip within the budgets and compute its member list and content digest."""
     try:
         with zipfile.ZipFile(path) as archive:
+            check_budgets(archive, options, description)
             broken = archive.testzip()
             if broken is not None:
                 raise DownloadError("%s is a corrupt zip: member %s fails its CRC check" % (description, broken))
@@ -100,28 +166,8 @@ def file_sha256(path):
     return digest.hexdigest()
 
 
-def _readable_members(path):
-    """{name: text for diffing} of an archive, or {} when there is none to read."""
-    if not path or not os.path.exists(path):
-        return {}
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return {info.filename: _diff_text(archive, info) for info in _file_members(archive)}
-    except (zipfile.BadZipFile, zlib.error, OSError):
-        return {}
 
-
-def _is_secret(name):
-    return any(marker in name.lower() for marker in SECRET_MEMBER_MARKERS)
-
-
-def _diff_text(archive, info):
-    if _is_secret(info.filename):
-        return "<values hidden, content digest %s>" % _member_digest(archive, info)
-    if info.file_size > DIFF_SIZE_LIMIT or not _is_json_member(info):
-        return "<%d bytes, content digest %s>" % (info.file_size, _member_digest(archive, info))
-    document = _parsed_json(archive, info)
-    return archive.read(info).decode("utf-8", "replace") if document is None else pretty_json(document).decode("utf-8")
+# --- diff ----------------------------------------------------------------------------
 
 
 def _member_digest(archive, info):
@@ -131,53 +177,158 @@ def _member_digest(archive, info):
     return digest.hexdigest()
 
 
+def _diff_view(archive, info):
+    """(content digest, parsed JSON document or None when it is not shown) of one member."""
+    digest = _member_digest(archive, info)
+    if info.file_size > DIFF_SIZE_LIMIT or not _is_json_member(info):
+        return digest, None
+    return digest, _parsed_json(archive, info)
+
+
+def _diff_views(path):
+    """{name: (digest, document)} of an archive, or {} when there is none to read."""
+    if not path or not os.path.exists(path):
+        return {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            check_budgets(archive)
+            return {info.filename: _diff_view(archive, info) for info in _file_members(archive)}
+    except (zipfile.BadZipFile, zlib.error, OSError, UnsafeArchive):
+        return {}
+
+
+def _changed_member_lines(name, before, after):
+    """The header and unified diff of one changed member, secrets hidden; other content never shown raw."""
+    if before is None or after is None:
+        return ["~ member changed: %s (not shown: not JSON, or larger than %d bytes)" % (name, DIFF_SIZE_LIMIT)]
+    try:
+        shown_before, shown_after = masked_for_diff(name, before, after)
+    except RecursionError:
+        return ["~ member changed: %s (not shown: nested too deeply)" % name]
+    hidden = shown_before != before or shown_after != after
+    header = "~ member changed: %s%s" % (name, " (values hidden: it may hold secrets)" if hidden else "")
+    return [header] + list(difflib.unified_diff(pretty_json(shown_before).decode("utf-8").splitlines(),
+                                                pretty_json(shown_after).decode("utf-8").splitlines(),
+                                                "a/" + name, "b/" + name, lineterm=""))
+
+
 def archive_diff(old_path, new_path, label):
-    """An Ansible diff listing added, removed and changed members, with unified diffs of readable JSON ones."""
-    before, after = _readable_members(old_path), _readable_members(new_path)
+    """An Ansible diff listing added, removed and changed members, with unified diffs of readable JSON ones.
+
+    Values of secret keys and of the environment-variables member read ``<hidden>``, or ``<hidden, changed>``
+    when they differ from the value before; non-JSON members are never shown.
+    """
+    before, after = _diff_views(old_path), _diff_views(new_path)
     lines = []
     for name in sorted(set(before) | set(after)):
         if name not in before:
             lines.append("+ member added: %s" % name)
         elif name not in after:
             lines.append("- member removed: %s" % name)
-        elif before[name] != after[name]:
-            lines.append("~ member changed: %s%s" % (name, " (values hidden: it may hold secrets)" if _is_secret(name) else ""))
-            if not before[name].startswith("<"):
-                lines.extend(difflib.unified_diff(before[name].splitlines(), after[name].splitlines(),
-                                                  "a/" + name, "b/" + name, lineterm=""))
+        elif before[name][0] != after[name][0]:
+            lines.extend(_changed_member_lines(name, before[name][1], after[name][1]))
     return {"before_header": label, "after_header": label, "prepared": "\n".join(lines) + "\n" if lines else ""}
 
 
-def _unsafe_reason(info):
+# --- checks before extraction ------------------------------------------------------
+
+
+def normalised_member_path(name):
+    """The relative path a member is written to ('./a//b.json' -> 'a/b.json')."""
+    return posixpath.normpath(name.replace("\\", "/"))
+
+
+def _collision_key(path):
+    return unicodedata.normalize("NFC", path).casefold()
+
+
+def _unsafe_reason(info, options):
     name = info.filename
     mode = info.external_attr >> 16
     if name.startswith(("/", "\\")) or posixpath.isabs(name) or (len(name) > 1 and name[1] == ":"):
         return "has an absolute path"
-    if ".." in name.replace("\\", "/").split("/"):
+    parts = normalised_member_path(name).split("/")
+    if ".." in name.replace("\\", "/").split("/") or ".." in parts:
         return "climbs out of the directory with '..'"
     if stat.S_ISLNK(mode):
         return "is a symbolic link"
-    if info.file_size > MAX_MEMBER_SIZE:
-        return "is larger than %d bytes" % MAX_MEMBER_SIZE
-    if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO and info.file_size > CHUNK_SIZE:
+    if _collision_key(normalised_member_path(name)) == STATE_FILE:
+        return "has the name of the tree's state file"
+    if not options.allow_dot_members and any(part.startswith(".") for part in parts):
+        return "has a path component starting with '.' (allow_dot_members lets it through)"
+    if (info.compress_size and info.file_size > RATIO_CHECK_FROM
+            and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO):
         return "expands %d times (a decompression bomb?)" % (info.file_size // info.compress_size)
     return None
 
 
-def check_extractable(archive):
-    """Raise UnsafeArchive naming the first member that must not be written to disk."""
+def _collision(paths):
+    """(path, earlier path) of the first two members that would land on one file (or a file and its
+    directory), comparing names case-insensitively; None when there is none."""
+    seen = {}
+    for path, original in paths:
+        key = _collision_key(path)
+        if key in seen:
+            return original, seen[key]
+        seen[key] = original
+    for path, original in paths:
+        parts = _collision_key(path).split("/")
+        for depth in range(1, len(parts)):
+            prefix = "/".join(parts[:depth])
+            if prefix in seen:
+                return original, seen[prefix]
+    return None
+
+
+def check_extractable(archive, options=DEFAULT_OPTIONS):
+    """Raise UnsafeArchive naming the first member that must not be written to disk (or the budget the
+    archive exceeds); return [(relative path, ZipInfo)] of the files to write, sorted by path."""
+    check_budgets(archive, options, "to extract the archive")
     for info in archive.infolist():
-        reason = _unsafe_reason(info)
+        reason = _unsafe_reason(info, options)
         if reason:
             raise UnsafeArchive("refusing to extract member %r: it %s" % (info.filename, reason))
+    files = [(normalised_member_path(info.filename), info) for info in archive.infolist() if not info.is_dir()]
+    collision = _collision([(path, info.filename) for path, info in files])
+    if collision:
+        raise UnsafeArchive("refusing to extract member %r: it lands on the same file as member %r "
+                            "(names are compared after normalisation, case-insensitively)" % collision)
+    return sorted(files, key=lambda item: item[0])
 
 
-def extracted_files(path):
-    """{relative path: bytes} as the archive is written out for review: JSON pretty-printed with sorted keys."""
-    files = {}
+# --- the review tree ---------------------------------------------------------------
+
+
+def _tree_chunks(archive, path, info, options):
+    """The bytes of one member as written to the review tree."""
+    if _is_json_member(info) or (options.redact and member_role(path) == "env" and info.file_size <= CANONICAL_JSON_LIMIT):
+        document = _parsed_json(archive, info)
+        try:
+            if document is not None:
+                return [pretty_json(redacted(path, document, options.redaction_key) if options.redact else document)]
+        except RecursionError:
+            pass
+    if options.redact and (path.lower().endswith(".json") or member_role(path) == "env"):
+        return [pretty_json(PLACEHOLDER)]  # cannot be parsed, so cannot be redacted value by value
+    return _raw_chunks(archive, info)
+
+
+def extract_archive(path, root, check_mode, options=DEFAULT_OPTIONS, file_options=None):
+    """Make directory root hold the archive's members (see sync_tree_from); return its TreeReport.
+
+    Everything is checked before anything is written; members are streamed one at a time."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            files = check_extractable(archive, options)
+            sources = {name: (lambda name=name, info=info: _tree_chunks(archive, name, info, options))
+                       for name, info in files}
+            return sync_tree_from(root, sources, check_mode, file_options or FileOptions())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError) as exc:
+        raise DownloadError("%s is not a readable zip archive (%s)" % (path, exc))
+
+
+def extracted_files(path, options=DEFAULT_OPTIONS):
+    """{relative path: bytes} as extract_archive writes the archive out, all in memory (small archives only)."""
     with zipfile.ZipFile(path) as archive:
-        check_extractable(archive)
-        for info in _file_members(archive):
-            document = _parsed_json(archive, info) if _is_json_member(info) else None
-            files[posixpath.normpath(info.filename)] = pretty_json(document) if document is not None else archive.read(info)
-    return files
+        return {name: b"".join(_tree_chunks(archive, name, info, options))
+                for name, info in check_extractable(archive, options)}
