@@ -84,6 +84,9 @@ class KoreaiModule(AnsibleModule):
 
     def exit_results(self, results, single, elapsed, fail_on_error=True, **extra):
         """Exit with one workflow's result, or with a batch's results, summary and diffs."""
+        for result in results:
+            for warning in result.pop("warnings", []):
+                self.warn(warning)
         if single:
             self._exit_single(results[0], **extra)
         diffs = [result.pop("diff") for result in results if result.get("diff")]

@@ -43,19 +43,20 @@ def file_stem(value, option):
     raise PlanError("%s %r cannot be used as a file name: %s; choose a name without '/', '\\' or '..'" % (option, value, reason))
 
 
-def _text(value, option, required=False):
-    text = "" if value is None else str(value).strip()
-    if required and not text:
+def text(value, option, required=False):
+    """value as stripped text, None when empty; a PlanError naming option when required and empty."""
+    value = "" if value is None else str(value).strip()
+    if required and not value:
         raise PlanError("%s must be a non-empty string" % option)
-    return text or None
+    return value or None
 
 
-def _identifier(value, option, required=False):
+def identifier(value, option, required=False):
     """An id for a URL path segment: '.' and '..' would be resolved away by URL normalisation on the way."""
-    text = _text(value, option, required)
-    if text in (".", ".."):
-        raise PlanError("%s %r is not a valid id: it would change the URL path instead of naming a workflow" % (option, text))
-    return text
+    value = text(value, option, required)
+    if value in (".", ".."):
+        raise PlanError("%s %r is not a valid id: it would change the URL path instead of naming a workflow" % (option, value))
+    return value
 
 
 def _directory(path, option):
@@ -83,12 +84,16 @@ def _single_dest(dest, stem):
     return path
 
 
-def check_settings(params):
-    """PlanErrors for numeric options out of range and for incompatible options."""
-    positive = ("wait_timeout", "poll_interval", "concurrency")
-    for option in positive:
+def check_positive(params, options):
+    """A PlanError for the first of options that is set and not greater than 0."""
+    for option in options:
         if params.get(option) is not None and params[option] <= 0:
             raise PlanError("%s must be greater than 0" % option)
+
+
+def check_settings(params):
+    """PlanErrors for numeric options out of range and for incompatible options."""
+    check_positive(params, ("wait_timeout", "poll_interval", "concurrency"))
     if params.get("max_jobs") is not None and params["max_jobs"] < 0:
         raise PlanError("max_jobs must be 0 (no cap) or more")
     if params.get("dest") and not params["wait"]:
@@ -105,16 +110,16 @@ def _stem(name, workflow_id, prefix, needed):
 
 def single_request(params):
     """The request of a task that names one workflow_id."""
-    workflow_id = _identifier(params["workflow_id"], "workflow_id", required=True)
-    name = _text(params.get("name"), "name")
+    workflow_id = identifier(params["workflow_id"], "workflow_id", required=True)
+    name = text(params.get("name"), "name")
     writes = bool(params.get("dest") or params.get("extract_to"))
     stem = _stem(name, workflow_id, "", writes)
     dest = _single_dest(params["dest"], stem) if params.get("dest") else None
     extract_dir = os.path.join(params["extract_to"], stem) if params.get("extract_to") else None
-    return ExportRequest(workflow_id=workflow_id, flow_id=_text(params.get("flow_id"), "flow_id"), name=name,
+    return ExportRequest(workflow_id=workflow_id, flow_id=text(params.get("flow_id"), "flow_id"), name=name,
                          dest=dest, extract_dir=extract_dir,
-                         dock_status_id=_identifier(params.get("dock_status_id"), "dock_status_id"),
-                         download_url=_text(params.get("download_url"), "download_url"))
+                         dock_status_id=identifier(params.get("dock_status_id"), "dock_status_id"),
+                         download_url=text(params.get("download_url"), "download_url"))
 
 
 def batch_requests(params):
@@ -125,8 +130,8 @@ def batch_requests(params):
     requests, seen = [], {}
     for index, item in enumerate(params["workflows"]):
         option = "workflows[%d]" % index
-        workflow_id = _identifier(item.get("workflow_id"), option + ".workflow_id", required=True)
-        name = _text(item.get("name"), option + ".name")
+        workflow_id = identifier(item.get("workflow_id"), option + ".workflow_id", required=True)
+        name = text(item.get("name"), option + ".name")
         writes = bool(dest_dir or item.get("dest") or params.get("extract_to"))
         stem = _stem(name, workflow_id, option + ".", writes)
         if item.get("dest"):
@@ -140,10 +145,10 @@ def batch_requests(params):
         if item.get("download_url") and not item.get("dock_status_id"):
             raise PlanError("%s.download_url needs %s.dock_status_id: it resumes the job started earlier" % (option, option))
         requests.append(ExportRequest(
-            workflow_id=workflow_id, flow_id=_text(item.get("flow_id"), option + ".flow_id"), name=name, dest=dest,
+            workflow_id=workflow_id, flow_id=text(item.get("flow_id"), option + ".flow_id"), name=name, dest=dest,
             extract_dir=os.path.join(params["extract_to"], stem) if params.get("extract_to") else None,
-            dock_status_id=_identifier(item.get("dock_status_id"), option + ".dock_status_id"),
-            download_url=_text(item.get("download_url"), option + ".download_url")))
+            dock_status_id=identifier(item.get("dock_status_id"), option + ".dock_status_id"),
+            download_url=text(item.get("download_url"), option + ".download_url")))
     return requests
 
 

@@ -50,6 +50,13 @@ class Call:
         self.args = args
 
 
+class Calls:
+    """A step that runs several Calls at once; the list of their return values is sent back (or the first error)."""
+
+    def __init__(self, calls):
+        self.calls = list(calls)
+
+
 class Wait:
     """A step that polls job's dock status until it succeeds; the updated job is sent back."""
 
@@ -79,6 +86,9 @@ class Item:
     next_poll: float = None
     polling: bool = False
     done: bool = False
+    gathered: list = None
+    gather_error: BaseException = None
+    gather_left: int = 0
     polls: int = field(default=0)
 
 
@@ -157,8 +167,14 @@ class Runner:
             item.wait_started = item.next_poll = time.monotonic()
             item.next_poll += next_poll_delay(0, self.settings.poll_interval)
             self._waiting.append(item)
+        elif isinstance(step, Calls):
+            item.gathered, item.gather_error, item.gather_left = [None] * len(step.calls), None, len(step.calls)
+            for slot, call in enumerate(step.calls):
+                self._futures[self._pool.submit(call.function, *call.args)] = (item, slot)
+            if not step.calls:
+                self._advance(item, [])
         else:
-            self._futures[self._pool.submit(step.function, *step.args)] = item
+            self._futures[self._pool.submit(step.function, *step.args)] = (item, None)
 
     def _settle(self, item, outcome):
         item.result.update(outcome)
@@ -187,7 +203,7 @@ class Runner:
             if not item.polling and item.next_poll <= horizon:
                 item.polling = True
                 item.polls += 1
-                self._futures[self._pool.submit(poll_job, self.client, item.job)] = item
+                self._futures[self._pool.submit(poll_job, self.client, item.job)] = (item, None)
 
     def _seconds_to_next_poll(self):
         due = [item.next_poll for item in self._waiting if not item.polling]
@@ -236,9 +252,21 @@ class Runner:
             return
         done, _pending = wait(list(self._futures), timeout=timeout, return_when=FIRST_COMPLETED)
         for future in done:
-            item = self._futures.pop(future)
+            item, slot = self._futures.pop(future)
             error = future.exception()
-            if item in self._waiting:
+            if slot is not None:
+                self._gathered(item, slot, error or future.result(), error is not None)
+            elif item in self._waiting:
                 self._polled(item, error)
             else:
                 self._advance(item, None if error else future.result(), error)
+
+    def _gathered(self, item, slot, outcome, is_error):
+        """One Call of a Calls step came back; the step's outcome goes on once all of them did."""
+        item.gather_left -= 1
+        if is_error:
+            item.gather_error = item.gather_error or outcome
+        else:
+            item.gathered[slot] = outcome
+        if not item.gather_left:
+            self._advance(item, item.gathered, item.gather_error)

@@ -1,0 +1,208 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to koreai.ai_for_process
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Internal to koreai.ai_for_process: importing a workflow, idempotently.
+
+The operation exports the target workflow (nothing written to disk), compares it
+with the source member by member, and only when they differ uploads the members,
+starts the import, waits for it and exports the target once more to verify.
+Members map to the import body as: flow definition -> ``flowDataFileId``, app
+definition -> ``workflowDataFileId``, environment variables -> ``envVariablesFileId``.
+"""
+
+import json
+import os
+import posixpath
+import shutil
+import tempfile
+from dataclasses import dataclass
+
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import pretty_json
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import raise_for_status
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import start_export
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import DOCK_STATUS_ID_KEYS, Job, parse_json_object, update_job
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import (
+    DEFAULT_MEMBER_NAMES, ROLE_NAMES, ROLES, Member, assert_no_placeholder, changed_roles, differing_keys, filled_from,
+    is_redacted, load_source, members_of_archive, without_keys,
+)
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Call, Calls, Wait
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import masked_for_diff
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._upload import upload_file
+
+IMPORT_SCOPE = "Import workflow"
+BODY_FIELDS = {"flow": "flowDataFileId", "app": "workflowDataFileId", "env": "envVariablesFileId"}
+WARNED_KEYS_SHOWN = 5
+
+
+@dataclass
+class ImportRequest:
+    """One workflow to import: where from, into which workflow (or as a new one named name)."""
+
+    src: str
+    workflow_id: str = None
+    name: str = None
+    flow_id: str = None
+    env_variables: object = None
+    option: str = "src"
+
+
+@dataclass
+class ImportSettings:
+    """The import options that are not the runner's."""
+
+    ignore_keys: tuple = ()
+    force: bool = False
+    file_context: str = "bulkImport"
+    chunk_size: int = 25 * 1024 * 1024
+
+
+def fetch_members(client, job):
+    """Download a finished export into a private temp directory and return its {role: Member}; nothing is kept."""
+    if not job.download_url:
+        raise DownloadError("%s succeeded but gave no download URL" % job.action)
+    directory = tempfile.mkdtemp(prefix="koreai-compare-")
+    try:
+        path = os.path.join(directory, "target.zip")
+        with open(path, "wb") as handle:
+            client.download(job.download_url, handle, "download of the %s" % job.action)
+        return members_of_archive(path, "the export of workflow %s" % job.workflow_id)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def start_import(client, workflow_id, name, file_ids):
+    """POST the import (into workflow_id, or as a new workflow called name); return its Job."""
+    action = "import into workflow %s" % workflow_id if workflow_id else "import of new workflow %r" % name
+    body = {BODY_FIELDS[role]: file_id for role, file_id in file_ids.items()}
+    if workflow_id:
+        url = client.api_url("api", "public", "workflows", workflow_id, "import")
+    else:
+        url = client.api_url("api", "public", "workflows", "import")
+        body["workflowName"] = name
+    response = client.post(url, json=body)
+    raise_for_status(response, client, action, scope=IMPORT_SCOPE,
+                     not_found="workflow %s not found on %s" % (workflow_id, client.origin))
+    job = update_job(Job(action, workflow_id), parse_json_object(response, action), client.base_url)
+    if not job.dock_status_id:
+        raise ApiError("%s: the answer holds no dock status id (looked for %s)" % (action, ", ".join(DOCK_STATUS_ID_KEYS)),
+                       status=response.status_code)
+    return job
+
+
+def member_bytes(member):
+    return pretty_json(member.document)
+
+
+def members_diff(label, wanted, current, roles, ignore_keys):
+    """An Ansible diff of the changed members, secrets masked, ignore_keys left out."""
+    before_lines, after_lines = [], []
+    for role in roles:
+        name = (wanted.get(role) or current.get(role)).name
+        before = without_keys(current[role].document, ignore_keys) if role in current else None
+        after = without_keys(wanted[role].document, ignore_keys) if role in wanted else None
+        before, after = masked_for_diff(name, before, after)
+        before_lines.append("# %s\n%s" % (name, _pretty(before)))
+        after_lines.append("# %s\n%s" % (name, _pretty(after)))
+    return {"before_header": "%s (target now)" % label, "after_header": "%s (after the import)" % label,
+            "before": "".join(before_lines), "after": "".join(after_lines)}
+
+
+def _pretty(document):
+    return "(absent)\n" if document is None else json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+class ImportOperation:
+    """The runner's operation for workflow_import: compare, then upload, import, wait and verify when they differ."""
+
+    def __init__(self, client, settings, options):
+        self.client = client
+        self.settings = settings
+        self.options = options
+
+    @staticmethod
+    def initial_result(request):
+        return dict(workflow_id=request.workflow_id, name=request.name, src=request.src, dock_status_id=None,
+                    status=None, file_ids={}, created=False, verified=None, members_changed=[], changed=False,
+                    failed=False, msg="")
+
+    def steps(self, request, result):
+        source = load_source(request.src, request.option)
+        current = {}
+        if request.workflow_id:
+            current = yield from self._export_target(request)
+        wanted = self._wanted(request, source, current, result)
+        roles = [role for role in ROLES if role in wanted or role in current]
+        changed = changed_roles(wanted, current, self.options.ignore_keys, roles) if request.workflow_id else list(wanted)
+        result["members_changed"] = [(wanted.get(role) or current[role]).name for role in changed]
+        if not changed and not self.options.force:
+            return dict(msg="the target already holds this content: nothing imported")
+        if self.settings.diff:
+            result["diff"] = members_diff(request.name or request.workflow_id, wanted, current, changed,
+                                          self.options.ignore_keys)
+        if self.settings.check_mode:
+            return dict(changed=True, created=not request.workflow_id,
+                        msg="check mode: would import %s" % (", ".join(result["members_changed"]) or "(forced)"))
+        assert_no_placeholder(wanted, request.option + " " + request.src)
+        roles_to_send = [role for role in ROLES if role in wanted]
+        file_ids = yield Calls(Call(upload_file, self.client, posixpath.basename(wanted[role].name), member_bytes(wanted[role]),
+                                    self.options.file_context, self.options.chunk_size) for role in roles_to_send)
+        result["file_ids"] = dict(zip(roles_to_send, file_ids))
+        job = yield Call(start_import, self.client, request.workflow_id, request.name, result["file_ids"])
+        result.update(dock_status_id=job.dock_status_id, status=job.status, changed=True,
+                      created=not request.workflow_id, workflow_id=request.workflow_id or job.server_workflow_id)
+        if not job.succeeded:
+            job = yield Wait(job)
+        result.update(status=job.status, workflow_id=result["workflow_id"] or job.server_workflow_id)
+        if not result["workflow_id"]:
+            raise ApiError("%s succeeded but neither its answer nor its dock status named the new workflow's id" % job.action)
+        verified = yield from self._verify(request, result["workflow_id"], wanted, result)
+        return dict(verified=verified, msg="imported %s" % ", ".join(result["members_changed"]))
+
+    def _export_target(self, request):
+        job = yield Call(start_export, self.client, request.workflow_id, request.flow_id)
+        if not job.succeeded:
+            job = yield Wait(job)
+        return (yield Call(fetch_members, self.client, job))
+
+    def _wanted(self, request, source, current, result):
+        """The members to import: the source's, with env_variables applied and redacted values kept from the target."""
+        where = "%s %s" % (request.option, request.src)
+        wanted = dict(source)
+        if request.env_variables is not None:
+            name = source["env"].name if "env" in source else DEFAULT_MEMBER_NAMES["env"]
+            wanted["env"] = Member(name, request.env_variables)
+        elif "env" not in source or is_redacted(source["env"]):
+            wanted.pop("env", None)
+            if "env" in current:
+                wanted["env"] = current["env"]  # the target keeps its own variables
+            else:
+                result.setdefault("warnings", []).append(
+                    "%s: the source's environment variables are %s and the new workflow has none to keep; it is imported "
+                    "without them: give env_variables to set them" % (where, "redacted" if "env" in source else "absent"))
+        for role in ("flow", "app"):
+            if is_redacted(wanted[role]):
+                wanted[role] = filled_from(wanted[role], current.get(role), where)
+        return wanted
+
+    def _verify(self, request, workflow_id, wanted, result):
+        """Export the target again; True when it matches what was imported, else a warning naming the keys."""
+        verify_request = ImportRequest(request.src, workflow_id, request.name, request.flow_id)
+        current = yield from self._export_target(verify_request)
+        differing = changed_roles(wanted, current, self.options.ignore_keys, [role for role in ROLES if role in wanted])
+        if not differing:
+            return True
+        keys = []
+        for role in differing:
+            if role in current:
+                keys.extend("%s%s" % (current[role].name, path) for path in differing_keys(
+                    without_keys(wanted[role].document, self.options.ignore_keys),
+                    without_keys(current[role].document, self.options.ignore_keys)))
+            else:
+                keys.append("%s (missing after the import)" % ROLE_NAMES[role])
+        result.setdefault("warnings", []).append(
+            "workflow %s was imported but its export differs from the source at %s%s: if the server rewrites these keys "
+            "on import, add their names to ignore_keys so that reruns report unchanged" % (
+                workflow_id, ", ".join(keys[:WARNED_KEYS_SHOWN]), " and %d more" % (len(keys) - WARNED_KEYS_SHOWN)
+                if len(keys) > WARNED_KEYS_SHOWN else ""))
+        return False

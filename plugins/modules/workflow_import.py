@@ -1,0 +1,307 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to koreai.ai_for_process
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: workflow_import
+short_description: Import AI for Process workflows idempotently, with a plan before it acts
+version_added: 0.2.0
+description:
+  - Imports a workflow exported by M(koreai.ai_for_process.workflow_export) (its archive, or its extracted directory
+    as kept in git) into an existing workflow (O(workflow_id)) or as a new one (O(name)), for one workflow or a batch
+    (O(workflows)) run concurrently.
+  - Before uploading anything it exports the target workflow (nothing is written to disk; an export changes nothing
+    on the target) and compares it with the source member by member, as parsed JSON with the keys in O(ignore_keys)
+    removed at every depth. When they are equal the task reports C(changed=false) and uploads and imports nothing.
+  - When they differ (or with O(force=true)) it uploads the members concurrently through the File Upload API (an
+    upload session for files larger than O(chunk_size)), starts the import, follows its dock status, then exports the
+    target once more to verify that it now holds the source's content. When it does not, the task still succeeds,
+    returns RV(verified=false) and warns which keys the server changed, so they can be added to O(ignore_keys).
+  - Members are recognised by their normalised name (case, C(_), C(-) and the extension ignored). The flow definition
+    is sent as C(flowDataFileId), the app definition as C(workflowDataFileId), the environment variables as
+    C(envVariablesFileId). A source without a flow or app definition is refused before any request.
+  - "Environment variables: O(env_variables) replaces the source's, so each environment keeps its own endpoints and
+    secrets. When the source's are redacted (the default of O(koreai.ai_for_process.workflow_export#module:extract_to))
+    or absent and O(env_variables) is not given, the target keeps its current variables: they are uploaded again as
+    they are. Redacted values elsewhere are taken from the target at the same place. A placeholder is never uploaded."
+author:
+  - AI for Process collection maintainers (@koreai)
+extends_documentation_fragment:
+  - koreai.ai_for_process.connection
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
+  - koreai.ai_for_process.attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Check mode is the plan of a promotion. It exports the target to compare (a read: the target is not changed),
+        uploads and imports nothing, and reports C(changed) exactly as a real run would.
+  diff_mode:
+    support: full
+    details:
+      - Shows each changed member, under a header naming the workflow, without the keys in O(ignore_keys) and with
+        secret values masked as in M(koreai.ai_for_process.workflow_export).
+options:
+  src:
+    description:
+      - Archive written by M(koreai.ai_for_process.workflow_export), or a directory holding the members (an
+        O(koreai.ai_for_process.workflow_export#module:extract_to) tree).
+      - Exactly one of O(src) and O(workflows) is required.
+    type: path
+  workflow_id:
+    description:
+      - ID of the existing workflow to import into; its content is replaced (the server keeps the previous version).
+      - Without it, O(name) imports the source as a B(new) workflow and RV(workflow_id) returns its ID. There is no
+        API to find a workflow by name, so importing by name again creates another workflow; keep the returned ID
+        (the M(koreai.ai_for_process.promote_workflows) role keeps it for you).
+    type: str
+  name:
+    description: Name of the new workflow, when O(workflow_id) is not given.
+    type: str
+  flow_id:
+    description: Callflow ID of the target, sent as C(flowId) when the target is exported to compare.
+    type: str
+    aliases: [callflow_id]
+  env_variables:
+    description:
+      - Content of the environment-variables member to import instead of the source's, as a dict or a JSON string,
+        for example C({{ lookup('ansible.builtin.file', 'staging/env.json') }}) (which also decrypts a vaulted file).
+    type: raw
+  workflows:
+    description: Workflows to import in one task, concurrently.
+    type: list
+    elements: dict
+    suboptions:
+      src:
+        description: As O(src).
+        type: path
+        required: true
+      workflow_id:
+        description: As O(workflow_id).
+        type: str
+      name:
+        description: As O(name).
+        type: str
+      flow_id:
+        description: As O(flow_id).
+        type: str
+        aliases: [callflow_id]
+      env_variables:
+        description: As O(env_variables).
+        type: raw
+  ignore_keys:
+    description:
+      - JSON keys left out of the comparison at every depth, because a server rewrites them on import.
+    type: list
+    elements: str
+    default: [workflowId, toolId, _id, createdAt, updatedAt, createdBy, updatedBy]
+  force:
+    description: Import even when the target already holds the source's content.
+    type: bool
+    default: false
+  file_context:
+    description: The C(fileContext) sent with each upload.
+    type: str
+    default: bulkImport
+  chunk_size:
+    description:
+      - Files larger than this many bytes are uploaded in an upload session, in chunks of this size. A file the server
+        refuses as too large (HTTP 413) also goes through a session.
+    type: int
+    default: 26214400
+  wait_timeout:
+    description: Seconds to wait for each job (the compare export, the import, the verify export).
+    type: float
+    default: 600
+  poll_interval:
+    description: Longest wait in seconds between two dock status reads of a job; reads start fast and slow down.
+    type: float
+    default: 5
+  concurrency:
+    description: Most HTTP requests in flight at once in a batch.
+    type: int
+    default: 8
+  max_jobs:
+    description: Most workflows being imported at once; V(0) means no cap.
+    type: int
+    default: 0
+  fail_on_error:
+    description:
+      - With O(workflows), fail the task after all workflows finished when any of them failed. With V(false) the
+        task succeeds and RV(results) tells which ones failed.
+    type: bool
+    default: true
+notes:
+  - The API key needs the C(Export workflow) scope (to compare and verify) and the C(Import workflow) scope.
+  - An imported workflow starts "In Development" on the server until it is deployed.
+seealso:
+  - module: koreai.ai_for_process.workflow_export
+"""
+
+EXAMPLES = r"""
+- name: Promote a reviewed workflow into staging, keeping staging's own variables
+  koreai.ai_for_process.workflow_import:
+    host: https://staging.process.example.com
+    api_key: "{{ vault_staging_api_key }}"
+    src: exports/dev/extracted/invoice-approval
+    workflow_id: a-19c0ffee
+    env_variables: "{{ lookup('ansible.builtin.file', 'env/staging/invoice-approval.json') }}"
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+
+- name: Import a new workflow and keep its id
+  koreai.ai_for_process.workflow_import:
+    src: exports/dev/onboarding.zip
+    name: onboarding
+  register: imported
+
+- name: Show the new workflow's id
+  ansible.builtin.debug:
+    msg: "{{ imported.workflow_id }}"
+
+# The plan of a promotion: ansible-playbook promote.yml --check --diff
+"""
+
+RETURN = r"""
+workflow_id:
+  description: ID of the target workflow (the new one's when it was created).
+  returned: with O(src)
+  type: str
+  sample: a-19c0ffee
+dock_status_id:
+  description: Dock status ID of the import job.
+  returned: with O(src), when an import was started
+  type: str
+status:
+  description: Last known status of the import job.
+  returned: with O(src), when an import was started
+  type: str
+file_ids:
+  description: File IDs of the uploaded members, by role (C(flow), C(app), C(env)).
+  returned: with O(src), when files were uploaded
+  type: dict
+created:
+  description: Whether a new workflow was created.
+  returned: with O(src)
+  type: bool
+verified:
+  description: Whether the target's export matched the source after the import; null when nothing was imported.
+  returned: with O(src)
+  type: bool
+members_changed:
+  description: Names of the members that differ between the source and the target.
+  returned: with O(src)
+  type: list
+  elements: str
+results:
+  description: One entry per workflow of O(workflows), with the same keys plus C(src), C(name), C(changed),
+    C(failed) and C(msg).
+  returned: with O(workflows)
+  type: list
+  elements: dict
+summary:
+  description: Counts over O(workflows).
+  returned: with O(workflows)
+  type: dict
+  sample: {total: 20, changed: 2, unchanged: 18, failed: 0}
+elapsed:
+  description: Seconds the task took.
+  returned: always
+  type: float
+"""
+
+import json
+
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._import import ImportOperation, ImportRequest, ImportSettings
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import DEFAULT_IGNORE_KEYS
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import PlanError, check_positive, identifier, text
+
+
+def argument_spec():
+    """The module's own options (the connection options come from KoreaiModule)."""
+    item = dict(
+        src=dict(type="path", required=True),
+        workflow_id=dict(type="str"),
+        name=dict(type="str"),
+        flow_id=dict(type="str", aliases=["callflow_id"]),
+        env_variables=dict(type="raw", no_log=True),
+    )
+    spec = {key: dict(value, required=False) for key, value in item.items()}
+    spec.update(
+        workflows=dict(type="list", elements="dict", options=item),
+        ignore_keys=dict(type="list", elements="str", default=list(DEFAULT_IGNORE_KEYS), no_log=False),
+        force=dict(type="bool", default=False),
+        file_context=dict(type="str", default="bulkImport"),
+        chunk_size=dict(type="int", default=25 * 1024 * 1024),
+        wait_timeout=dict(type="float", default=600),
+        poll_interval=dict(type="float", default=5),
+        concurrency=dict(type="int", default=8),
+        max_jobs=dict(type="int", default=0),
+        fail_on_error=dict(type="bool", default=True),
+    )
+    return spec
+
+
+def env_variables_of(value, option):
+    """The environment-variables document from a dict or a JSON string; None when not given."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise PlanError("%s is not valid JSON (%s); give a dict or a JSON document" % (option, exc.msg))
+    if not isinstance(value, (dict, list)):
+        raise PlanError("%s must be a dict or a JSON document, not %s" % (option, type(value).__name__))
+    return value
+
+
+def import_request(item, prefix):
+    """One ImportRequest from the options of one workflow; prefix names where they came from."""
+    workflow_id = identifier(item.get("workflow_id"), prefix + "workflow_id")
+    name = text(item.get("name"), prefix + "name")
+    if not workflow_id and not name:
+        raise PlanError("%sworkflow_id or %sname is required: the workflow to import into, or the name of a new one"
+                        % (prefix, prefix))
+    return ImportRequest(src=text(item.get("src"), prefix + "src", required=True), workflow_id=workflow_id, name=name,
+                         flow_id=text(item.get("flow_id"), prefix + "flow_id"),
+                         env_variables=env_variables_of(item.get("env_variables"), prefix + "env_variables"),
+                         option=prefix + "src")
+
+
+def plan_imports(params):
+    """Validate params; return the ImportRequests and the ImportSettings."""
+    check_positive(params, ("wait_timeout", "poll_interval", "concurrency", "chunk_size"))
+    if params["max_jobs"] < 0:
+        raise PlanError("max_jobs must be 0 (no cap) or more")
+    if params["workflows"] is None:
+        requests = [import_request(params, "")]
+    else:
+        requests = [import_request(item, "workflows[%d]." % index) for index, item in enumerate(params["workflows"])]
+    settings = ImportSettings(ignore_keys=tuple(params["ignore_keys"]), force=params["force"],
+                              file_context=params["file_context"], chunk_size=params["chunk_size"])
+    return requests, settings
+
+
+def main():
+    module = KoreaiModule(
+        argument_spec(),
+        mutually_exclusive=[("src", "workflows"), ("workflow_id", "workflows"), ("name", "workflows"),
+                            ("env_variables", "workflows")],
+        required_one_of=[("src", "workflows")],
+    )
+    try:
+        requests, settings = plan_imports(module.params)
+        results, elapsed = module.run_operation(
+            lambda client, runner_settings: ImportOperation(client, runner_settings, settings), requests)
+    except KoreaiError as exc:
+        module.fail_from_error(exc)
+    module.exit_results(results, module.params["workflows"] is None, elapsed, module.params["fail_on_error"])
+
+
+if __name__ == "__main__":
+    main()

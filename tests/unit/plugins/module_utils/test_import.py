@@ -1,0 +1,120 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to koreai.ai_for_process
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The import operation through the runner and a real module, against the emulator."""
+
+import json
+import os
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import ExportOperation
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._import import ImportOperation
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import PlanError, plan_requests
+from ansible_collections.koreai.ai_for_process.plugins.modules import workflow_export, workflow_import
+from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import write_zip
+
+FAST = dict(poll_interval=0.05, wait_timeout=10, retries=1, timeout=5)
+
+
+def module_for(spec, emulator, env, **args):
+    with patch_module_args(dict(FAST, host=emulator.url, api_key=emulator.keys[env], **args)):
+        return KoreaiModule(spec, add_file_common_args=True)
+
+
+def export(emulator, env, dest, ids, **args):
+    """Export ids from env into dest (extract_to under dest/extracted); return {workflow_id: result}."""
+    module = module_for(workflow_export.argument_spec(), emulator, env, dest=str(dest),
+                        workflows=[{"workflow_id": wid} for wid in ids], **args)
+    results, _elapsed = module.run_operation(
+        lambda client, settings: ExportOperation(module, client, settings), plan_requests(module.params))
+    return {result["workflow_id"]: result for result in results}
+
+
+def import_(emulator, env, check_mode=False, diff=False, **args):
+    """Run workflow_import's operation with args; return the results."""
+    module = module_for(workflow_import.argument_spec(), emulator, env, _ansible_check_mode=check_mode,
+                        _ansible_diff=diff, **args)
+    requests, settings = workflow_import.plan_imports(module.params)
+    results, _elapsed = module.run_operation(lambda client, runner: ImportOperation(client, runner, settings), requests)
+    return results
+
+
+def mutations(emulator):
+    stats = emulator.stats()
+    return stats["uploads"], stats["imports"]
+
+
+def test_round_trip_then_rerun_is_unchanged(emulator, tmp_path):
+    exported = export(emulator, "dev", tmp_path, ["a-0001"])["a-0001"]
+    (first,) = import_(emulator, "staging", src=exported["dest"], workflow_id="a-0001")
+    assert first["failed"] is False, first["msg"]
+    assert (first["changed"], first["verified"], first["created"]) == (True, True, False)
+    assert sorted(first["file_ids"]) == ["app", "env", "flow"]
+    assert mutations(emulator) == (3, 1)
+    staging = emulator.workflow("staging", "a-0001")["members"]
+    dev = emulator.workflow("dev", "a-0001")["members"]
+    assert staging["flow_definition.json"]["nodes"] == dev["flow_definition.json"]["nodes"]
+
+    (again,) = import_(emulator, "staging", src=exported["dest"], workflow_id="a-0001")
+    assert (again["changed"], again["failed"]) == (False, False)
+    assert mutations(emulator) == (3, 1)  # nothing uploaded, nothing imported
+
+
+def test_check_mode_plans_without_mutating(emulator, tmp_path):
+    exported = export(emulator, "dev", tmp_path, ["a-0002"])["a-0002"]
+    (plan,) = import_(emulator, "staging", check_mode=True, diff=True, src=exported["dest"], workflow_id="a-0002")
+    assert (plan["changed"], plan["failed"]) == (True, False)
+    assert mutations(emulator) == (0, 0)
+    shown = plan["diff"]["before"] + plan["diff"]["after"]
+    for value in emulator.secrets("dev", "a-0002") + emulator.secrets("staging", "a-0002"):
+        assert value not in shown
+    (real,) = import_(emulator, "staging", src=exported["dest"], workflow_id="a-0002")
+    assert real["changed"] is True
+    (plan_after,) = import_(emulator, "staging", check_mode=True, src=exported["dest"], workflow_id="a-0002")
+    assert plan_after["changed"] is False
+
+
+def test_redacted_tree_keeps_the_target_variables(emulator, tmp_path):
+    export(emulator, "dev", tmp_path, ["a-0003"], extract_to=str(tmp_path / "extracted"))
+    tree = str(tmp_path / "extracted" / "a-0003")
+    before = emulator.workflow("staging", "a-0003")["members"]["env_variables.json"]
+    (result,) = import_(emulator, "staging", src=tree, workflow_id="a-0003")
+    assert (result["changed"], result["failed"], result["verified"]) == (True, False, True), result["msg"]
+    assert emulator.workflow("staging", "a-0003")["members"]["env_variables.json"] == before
+    for upload in emulator.uploads():
+        assert "<redacted" not in (upload.get("text") or "")
+    (again,) = import_(emulator, "staging", src=tree, workflow_id="a-0003")
+    assert again["changed"] is False
+
+
+def test_env_variables_override_and_new_import(emulator, tmp_path):
+    exported = export(emulator, "dev", tmp_path, ["a-0004"])["a-0004"]
+    own = {"variables": [{"key": "BASE_URL", "value": "https://staging.example.invalid", "isSecured": False}]}
+    (created,) = import_(emulator, "staging", src=exported["dest"], name="copy of a-0004", env_variables=json.dumps(own))
+    assert (created["changed"], created["created"], created["failed"]) == (True, True, False), created["msg"]
+    assert created["workflow_id"] and created["workflow_id"] != "a-0004"
+    assert emulator.workflow("staging", created["workflow_id"])["members"]["env_variables.json"] == own
+    (again,) = import_(emulator, "staging", src=exported["dest"], workflow_id=created["workflow_id"], env_variables=own)
+    assert again["changed"] is False
+
+
+@pytest.mark.parametrize("make_src, message", [
+    (lambda tmp: str(tmp / "missing.zip"), "does not exist"),
+    (lambda tmp: (tmp / "text.zip").write_text("no zip") and str(tmp / "text.zip"), "is not a readable zip archive"),
+    (lambda tmp: write_zip(tmp / "noflow.zip", {"app_definition.json": "{}"}), "has no flow definition"),
+    (lambda tmp: write_zip(tmp / "unsafe.zip", {"../x.json": "{}", "flow_definition.json": "{}",
+                                                "app_definition.json": "{}"}), "refusing"),
+])
+def test_bad_sources_fail_before_any_request(emulator, tmp_path, make_src, message):
+    (result,) = import_(emulator, "staging", src=make_src(tmp_path), workflow_id="a-0001")
+    assert result["failed"] is True and message in result["msg"]
+    assert emulator.log() == []
+
+
+def test_workflow_id_or_name_is_required(emulator, tmp_path):
+    with pytest.raises(PlanError, match="workflow_id or name is required"):
+        import_(emulator, "staging", src=str(tmp_path))
+    assert os.listdir(str(tmp_path)) == []
