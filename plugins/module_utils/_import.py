@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import pretty_json
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import raise_for_status
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._deploy import deploy_steps
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import start_export
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import DOCK_STATUS_ID_KEYS, Job, parse_json_object, update_job
@@ -55,6 +56,7 @@ class ImportSettings:
     force: bool = False
     file_context: str = "bulkImport"
     chunk_size: int = 25 * 1024 * 1024
+    deploy: bool = False
 
 
 def fetch_members(client, job):
@@ -141,8 +143,8 @@ class ImportOperation:
             result["diff"] = members_diff(request.name or request.workflow_id, wanted, current, changed,
                                           self.options.ignore_keys)
         if self.settings.check_mode:
-            return dict(changed=True, created=not request.workflow_id,
-                        msg="check mode: would import %s" % (", ".join(result["members_changed"]) or "(forced)"))
+            return dict(changed=True, created=not request.workflow_id, msg="check mode: would import %s%s" % (
+                ", ".join(result["members_changed"]) or "(forced)", " and deploy" if self.options.deploy else ""))
         assert_no_placeholder(wanted, request.option + " " + request.src)
         roles_to_send = [role for role in ROLES if role in wanted]
         file_ids = yield Calls(Call(upload_file, self.client, posixpath.basename(wanted[role].name), member_bytes(wanted[role]),
@@ -157,7 +159,10 @@ class ImportOperation:
         if not result["workflow_id"]:
             raise ApiError("%s succeeded but neither its answer nor its dock status named the new workflow's id" % job.action)
         verified = yield from self._verify(request, result["workflow_id"], wanted, result)
-        return dict(verified=verified, msg="imported %s" % ", ".join(result["members_changed"]))
+        if self.options.deploy:
+            yield from deploy_steps(self.client, result["workflow_id"], "deployed", result)
+        return dict(verified=verified, msg="imported %s%s" % (", ".join(result["members_changed"]) or "(forced)",
+                                                              " and deployed" if self.options.deploy else ""))
 
     def _export_target(self, request):
         job = yield Call(start_export, self.client, request.workflow_id, request.flow_id)

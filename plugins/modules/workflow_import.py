@@ -101,6 +101,12 @@ options:
     description: Import even when the target already holds the source's content.
     type: bool
     default: false
+  deploy:
+    description:
+      - Deploy the workflow right after an import that changed it, in the same task (an imported workflow stays
+        "In Development" until deployed). Nothing is deployed when the import was unchanged, so a rerun stays free.
+    type: bool
+    default: false
   file_context:
     description: The C(fileContext) sent with each upload.
     type: str
@@ -135,9 +141,11 @@ options:
     default: true
 notes:
   - The API key needs the C(Export workflow) scope (to compare and verify) and the C(Import workflow) scope.
-  - An imported workflow starts "In Development" on the server until it is deployed.
+  - An imported workflow starts "In Development" on the server until it is deployed (O(deploy=true), or
+    M(koreai.ai_for_process.workflow_deploy)). With O(deploy=true) the key also needs the C(Deploy) scope.
 seealso:
   - module: koreai.ai_for_process.workflow_export
+  - module: koreai.ai_for_process.workflow_deploy
 """
 
 EXAMPLES = r"""
@@ -190,6 +198,10 @@ verified:
   description: Whether the target's export matched the source after the import; null when nothing was imported.
   returned: with O(src)
   type: bool
+deploy_dock_status_id:
+  description: Dock status ID of the deploy job, with O(deploy=true) after an import.
+  returned: when a deploy was started
+  type: str
 members_changed:
   description: Names of the members that differ between the source and the target.
   returned: with O(src)
@@ -235,6 +247,7 @@ def argument_spec():
         workflows=dict(type="list", elements="dict", options=item),
         ignore_keys=dict(type="list", elements="str", default=list(DEFAULT_IGNORE_KEYS), no_log=False),
         force=dict(type="bool", default=False),
+        deploy=dict(type="bool", default=False),
         file_context=dict(type="str", default="bulkImport"),
         chunk_size=dict(type="int", default=25 * 1024 * 1024),
         wait_timeout=dict(type="float", default=600),
@@ -283,7 +296,7 @@ def plan_imports(params):
     else:
         requests = [import_request(item, "workflows[%d]." % index) for index, item in enumerate(params["workflows"])]
     settings = ImportSettings(ignore_keys=tuple(params["ignore_keys"]), force=params["force"],
-                              file_context=params["file_context"], chunk_size=params["chunk_size"])
+                              file_context=params["file_context"], chunk_size=params["chunk_size"], deploy=params["deploy"])
     return requests, settings
 
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to koreai.ai_for_process
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The import operation through the runner and a real module, against the emulator."""
+"""The import and deploy operations through the runner and a real module, against the emulator."""
 
 import json
 import os
@@ -9,11 +9,12 @@ import os
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._deploy import DeployOperation
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import ExportOperation
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._import import ImportOperation
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import PlanError, plan_requests
-from ansible_collections.koreai.ai_for_process.plugins.modules import workflow_export, workflow_import
+from ansible_collections.koreai.ai_for_process.plugins.modules import workflow_deploy, workflow_export, workflow_import
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import write_zip
 
 FAST = dict(poll_interval=0.05, wait_timeout=10, retries=1, timeout=5)
@@ -118,3 +119,44 @@ def test_workflow_id_or_name_is_required(emulator, tmp_path):
     with pytest.raises(PlanError, match="workflow_id or name is required"):
         import_(emulator, "staging", src=str(tmp_path))
     assert os.listdir(str(tmp_path)) == []
+
+
+def deploy(emulator, env, check_mode=False, **args):
+    """Run workflow_deploy's operation with args; return the results."""
+    module = module_for(workflow_deploy.argument_spec(), emulator, env, _ansible_check_mode=check_mode, **args)
+    results, _elapsed = module.run_operation(
+        lambda client, settings: DeployOperation(client, settings, module.params["state"]),
+        workflow_deploy.deploy_requests(module.params))
+    return results
+
+
+def deploy_count(emulator):
+    return emulator.stats()["deploys"]
+
+
+def test_deploy_and_undeploy(emulator):
+    (checked,) = deploy(emulator, "staging", check_mode=True, workflow_id="a-0005")
+    assert checked["changed"] is True and emulator.log() == []
+    (undeployed,) = deploy(emulator, "staging", workflow_id="a-0005", state="undeployed")
+    assert (undeployed["changed"], undeployed["failed"]) == (True, False), undeployed["msg"]
+    assert emulator.workflow("staging", "a-0005")["deployed"] is False
+    results = deploy(emulator, "staging", workflows=[{"workflow_id": "a-0005"}, {"workflow_id": "a-0006"}])
+    assert [result["failed"] for result in results] == [False, False]
+    assert emulator.workflow("staging", "a-0005")["deployed"] is True
+    assert deploy_count(emulator) == 2
+
+
+def test_import_deploys_only_what_changed(emulator, tmp_path):
+    exported = export(emulator, "dev", tmp_path, ["a-0007"])["a-0007"]
+    (first,) = import_(emulator, "staging", src=exported["dest"], workflow_id="a-0007", deploy=True)
+    assert (first["changed"], first["deployed"], first["failed"]) == (True, True, False), first["msg"]
+    assert deploy_count(emulator) == 1
+    (again,) = import_(emulator, "staging", src=exported["dest"], workflow_id="a-0007", deploy=True)
+    assert again["changed"] is False and deploy_count(emulator) == 1
+
+
+def test_failed_deploy_is_that_workflows_failure(emulator):
+    emulator.fault("a-0008", "deploy_failed")
+    results = deploy(emulator, "staging", workflows=[{"workflow_id": "a-0008"}, {"workflow_id": "a-0009"}])
+    assert results[0]["failed"] is True and "deploy of workflow a-0008" in results[0]["msg"]
+    assert results[1]["failed"] is False

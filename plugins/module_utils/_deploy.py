@@ -1,0 +1,80 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to koreai.ai_for_process
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Internal to koreai.ai_for_process: deploying and undeploying a workflow.
+
+``POST .../workflows/{id}/deploy`` (JSON ``isAsync``) and ``.../undeploy`` answer
+a dock status id (the docs' sample spells it ``dock-statusId``); some answer
+SUCCESS at once. No API reads whether a workflow is deployed, so a deploy is
+always reported as a change.
+"""
+
+from dataclasses import dataclass
+
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import raise_for_status
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import is_router_404
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import DOCK_STATUS_ID_KEYS, Job, parse_json_object, update_job
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Call, Wait
+
+ACTIONS = {"deployed": ("deploy", "Deploy"), "undeployed": ("undeploy", "Undeploy")}
+ROUTES = ("workflows", "workflow")  # the samples' spelling, then the undeploy table's
+
+
+@dataclass
+class DeployRequest:
+    """One workflow to deploy or undeploy."""
+
+    workflow_id: str
+    name: str = None
+
+
+def start_deploy(client, workflow_id, state="deployed"):
+    """POST the deploy (or undeploy) of workflow_id; return its Job (which may already have succeeded)."""
+    verb, scope = ACTIONS[state]
+    action = "%s of workflow %s" % (verb, workflow_id)
+    response = None
+    for route in client.route_candidates(verb, ROUTES):
+        response = client.post(client.api_url("api", "public", route, workflow_id, verb),
+                               json={"isAsync": True} if verb == "deploy" else {})
+        if not is_router_404(response):
+            client.remember_route(verb, route)
+            break
+    raise_for_status(response, client, action, scope=scope,
+                     not_found="workflow %s not found on %s" % (workflow_id, client.origin))
+    job = update_job(Job(action, workflow_id), parse_json_object(response, action), client.base_url)
+    if not job.dock_status_id and not job.succeeded:
+        raise ApiError("%s: the answer holds no dock status id (looked for %s)" % (action, ", ".join(DOCK_STATUS_ID_KEYS)),
+                       status=response.status_code)
+    return job
+
+
+def deploy_steps(client, workflow_id, state, result):
+    """Steps that deploy (or undeploy) workflow_id and wait for it; they fill result's deploy fields."""
+    job = yield Call(start_deploy, client, workflow_id, state)
+    result.update(deploy_dock_status_id=job.dock_status_id, deploy_status=job.status)
+    if not job.succeeded:
+        job = yield Wait(job)
+    result.update(deploy_status=job.status, deployed=state == "deployed")
+    return job
+
+
+class DeployOperation:
+    """The runner's operation for workflow_deploy."""
+
+    def __init__(self, client, settings, state):
+        self.client = client
+        self.settings = settings
+        self.state = state
+
+    @staticmethod
+    def initial_result(request):
+        return dict(workflow_id=request.workflow_id, name=request.name, deploy_dock_status_id=None, deploy_status=None,
+                    changed=False, failed=False, msg="")
+
+    def steps(self, request, result):
+        verb = ACTIONS[self.state][0]
+        if self.settings.check_mode:
+            return dict(changed=True, msg="check mode: would %s workflow %s" % (verb, request.workflow_id))
+        yield from deploy_steps(self.client, request.workflow_id, self.state, result)
+        return dict(changed=True, msg="%sed workflow %s" % (verb, request.workflow_id))
