@@ -506,10 +506,10 @@ class _Writer:
         if root_fd is None:
             return []
         found = []
-        for directory, subdirs, names, _fd in os.fwalk(".", dir_fd=root_fd):
+        for directory, subdirs, names, dir_fd in os.fwalk(".", dir_fd=root_fd):
             relative = os.path.normpath(directory)
             prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
-            linked = [name for name in subdirs if _is_link(_fd, name)]
+            linked = [name for name in subdirs if _is_link(dir_fd, name)]
             for name in names + linked:
                 path = prefix + name
                 if path not in ours and path != STATE_FILE and not name.startswith(TEMP_PREFIX):
