@@ -122,8 +122,8 @@ def _budget_problem(infos, options):
         return "it holds %d members, more than max_members=%d" % (len(files), options.max_members)
     for info in files:
         if info.file_size > options.max_member_bytes:
-            return "member %r has %d bytes, more than max_member_bytes=%d" % (info.filename, info.file_size,
-                                                                            options.max_member_bytes)
+            return "member %r has %d bytes, more than max_member_bytes=%d" % (
+                info.filename, info.file_size, options.max_member_bytes)
     total = sum(info.file_size for info in files)
     if total > options.max_archive_bytes:
         return "its members add up to %d bytes, more than max_archive_bytes=%d" % (total, options.max_archive_bytes)
@@ -164,7 +164,6 @@ def file_sha256(path):
         for chunk in iter(lambda: handle.read(CHUNK_SIZE), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
 
 
 # --- diff ----------------------------------------------------------------------------
