@@ -23,18 +23,34 @@ options:
       - Sent as the C(x-api-key) header, and only to the origin of O(host); a download URL or redirect on
         another origin is fetched without it.
       - Never shown in results, messages or logs.
-      - If not set, the value of the E(KOREAI_API_KEY) environment variable is used.
+      - If not set, the value of the E(KOREAI_API_KEY) environment variable is used; one of the two is required.
+      - Printable ASCII without spaces; leading and trailing whitespace is ignored. A key that holds any other
+        character is refused before any request, with a message that does not show it.
     type: str
-    required: true
+  kind:
+    description:
+      - Which Kore.ai product the host runs, V(workflow) for AI for Process workflows or V(tool) for Agent
+        Platform tools; switches routes and body field names.
+    type: str
+    choices: [workflow, tool]
+    default: workflow
   validate_certs:
     description:
-      - Verify the server's TLS certificate. Set to V(false) only for test hosts.
+      - Verify the server's TLS certificate. Set to V(false) only for test hosts; the module then warns.
     type: bool
     default: true
   ca_path:
     description:
       - PEM file of the CA certificates that sign the server's certificate, for private CAs.
+      - The file must exist and be readable; this is checked before any request.
     type: path
+  allow_http_downloads:
+    description:
+      - When O(host) is C(https://), a download URL or a redirect hop on plain C(http://) is refused, because
+        the archive and the secrets it holds could be read or replaced on the way. Set to V(true) to accept them.
+      - A plain C(http://) O(host) always uses http, with a warning.
+    type: bool
+    default: false
   timeout:
     description:
       - Seconds to wait for each HTTP request to connect and for each read of its answer.
@@ -46,6 +62,8 @@ options:
         C(Retry-After), and HTTP 5xx for reads), with jittered exponential backoff.
       - The export POST is retried only where the server cannot have started a job (connection refused,
         HTTP 429, HTTP 503 with C(Retry-After)), so one task never starts two export jobs.
+      - A C(Retry-After) longer than 60 seconds is cut to 60 seconds, and no wait goes past C(wait_timeout)
+        where a module has one.
     type: int
     default: 5
 notes:

@@ -6,16 +6,27 @@
 One ApiClient serves a whole module run. It sends ``x-api-key`` only to the
 configured host's origin (redirects included), retries GETs on connection
 errors, 429 and 5xx with jittered backoff, and retries a POST only where the
-server cannot have started a job. A 429 seen by any request pauses them all.
+server cannot have started a job. A 429 seen by any request pauses them all;
+no Retry-After wait is longer than RETRY_AFTER_MAX or past the caller's
+deadline. With an https host it follows no download URL or redirect to plain
+http unless allowed. Messages show the server's own error text, never the key
+(scrubbed in every spelling) and never a URL's query string.
 """
 
+import html
+import math
+import os
+import re
 import threading
 import time
-from urllib.parse import quote, urlsplit
+from email.utils import parsedate_to_datetime
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import (
+    ApiError, DownloadError, KoreaiError, RateLimited, scrub,
+)
 
 try:
     import requests
@@ -31,20 +42,29 @@ else:
     REQUESTS_IMPORT_ERROR = None
 
 API_KEY_HEADER = "x-api-key"
+API_KEY_SOURCES = "api_key or the KOREAI_API_KEY environment variable"
 RETRYABLE_GET_STATUSES = (429, 500, 502, 503, 504)
+POST_MAY_HAVE_STARTED_STATUSES = (500, 502, 503, 504)  # not retried: the server may have started a job
 BACKOFF_FACTOR = 0.5
 BACKOFF_MAX = 30
+RETRY_AFTER_MAX = 60  # seconds: a longer Retry-After (or 429 pause) is cut to this
+DEFAULT_RETRY_AFTER = 1.0  # seconds to wait after a 429 that names no Retry-After
+DEFAULT_SCOPE = "Export workflow"
 DOWNLOAD_CHUNK_SIZE = 256 * 1024
 DOWNLOAD_REFUSED_STATUSES = (401, 403, 404, 410)  # what storage answers for an expired or revoked link
+MESSAGE_KEYS = ("errors", "message", "error", "errorMessage", "msg", "detail")  # where servers put their error text
+SERVER_MESSAGE_MAX = 300
 
 
 def connection_argument_spec():
-    """Options every module of the collection takes to reach an environment."""
+    """Options every module of the collection takes to reach an environment (api_key is checked by api_key_problem)."""
     return dict(
         host=dict(type="str", required=True, fallback=(env_fallback, ["KOREAI_HOST"])),
-        api_key=dict(type="str", required=True, no_log=True, fallback=(env_fallback, ["KOREAI_API_KEY"])),
+        api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["KOREAI_API_KEY"])),
+        kind=dict(type="str", default="workflow", choices=["workflow", "tool"]),
         validate_certs=dict(type="bool", default=True),
         ca_path=dict(type="path"),
+        allow_http_downloads=dict(type="bool", default=False),
         timeout=dict(type="float", default=30),
         retries=dict(type="int", default=5),
     )
@@ -56,13 +76,51 @@ def connection_problems(params):
     host = (params.get("host") or "").strip()
     if not _is_http_url(host):
         problems.append("host must be a URL with a scheme, such as https://process.kore.ai; got %r" % host)
-    if not (params.get("api_key") or "").strip():
-        problems.append("api_key is empty; set it or the KOREAI_API_KEY environment variable")
+    problems.append(api_key_problem(params.get("api_key")))
+    problems.append(ca_path_problem(params.get("ca_path")))
     if params.get("timeout") is not None and params["timeout"] <= 0:
         problems.append("timeout must be a number of seconds greater than 0")
     if params.get("retries") is not None and params["retries"] < 0:
         problems.append("retries must be 0 or more")
-    return problems
+    return [problem for problem in problems if problem]
+
+
+def api_key_problem(api_key):
+    """Why api_key cannot be used (None when it can); the message never holds the key or any part of it."""
+    if api_key is None:
+        return "api_key is not set; set %s" % API_KEY_SOURCES
+    key = api_key.strip()
+    if not key:
+        return "api_key is empty; set %s" % API_KEY_SOURCES
+    if not all("!" <= char <= "~" for char in key):
+        return ("api_key (or KOREAI_API_KEY) holds a character that cannot be sent in an HTTP header: only printable "
+                "ASCII without spaces is allowed; look for a line break, a space or an invisible character pasted "
+                "with the key")
+    return None
+
+
+def ca_path_problem(ca_path):
+    """Why ca_path cannot be read (None when it is unset or readable)."""
+    if not ca_path:
+        return None
+    if not os.path.exists(ca_path):
+        return "ca_path %s does not exist; set it to a PEM file of the CA certificates that sign the server's" % ca_path
+    if not os.access(ca_path, os.R_OK | (os.X_OK if os.path.isdir(ca_path) else 0)):
+        return "ca_path %s is not readable by this user" % ca_path
+    return None
+
+
+def connection_warnings(params):
+    """Warnings (for module.warn) about options that put the key and the exported secrets at risk."""
+    warnings = []
+    if params.get("validate_certs") is False:
+        warnings.append("validate_certs is false: the server's certificate is not checked, so anyone on the network "
+                        "path can read the API key and the exported secrets; set ca_path for a private CA instead")
+    host = (params.get("host") or "").strip()
+    if host.lower().startswith("http://"):
+        warnings.append("host %s uses plain http: the API key and the exported secrets travel unencrypted; use https"
+                        % display_url(host))
+    return warnings
 
 
 def _is_http_url(url):
@@ -78,12 +136,13 @@ def client_from_params(params, pool_size=8):
     """Build an ApiClient from validated module parameters."""
     return ApiClient(
         host=params["host"],
-        api_key=params["api_key"].strip(),
+        api_key=params["api_key"],
         validate_certs=params["validate_certs"],
         ca_path=params.get("ca_path"),
         timeout=params["timeout"],
         retries=params["retries"],
         pool_size=pool_size,
+        allow_http_downloads=params.get("allow_http_downloads", False),
     )
 
 
@@ -99,14 +158,38 @@ def origin_of(url):
     return "%s://%s:%d" % (scheme, host, port)
 
 
+def display_url(url):
+    """A URL fit for messages: without its query string, fragment and user info (a signed URL's secrets)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(a URL that cannot be parsed)"
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+
+
+def parse_retry_after(value, default=DEFAULT_RETRY_AFTER):
+    """Seconds a Retry-After header value (seconds or an HTTP date) asks for, capped at RETRY_AFTER_MAX."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            seconds = default
+    if math.isnan(seconds):
+        seconds = default
+    return min(max(seconds, 0.0), RETRY_AFTER_MAX)
+
+
 class Throttle:
-    """A pause shared by all requests of a run, set when the server answers 429."""
+    """A pause shared by all requests of a run, set when the server answers 429 (at most RETRY_AFTER_MAX)."""
 
     def __init__(self):
         self._resume_at = 0.0
         self._lock = threading.Lock()
 
     def pause(self, seconds):
+        seconds = min(max(seconds, 0.0), RETRY_AFTER_MAX)
         with self._lock:
             self._resume_at = max(self._resume_at, time.monotonic() + seconds)
 
@@ -114,20 +197,34 @@ class Throttle:
         """Seconds until requests may go out again."""
         return max(0.0, self._resume_at - time.monotonic())
 
-    def wait(self):
-        delay = self.remaining()
+    def wait(self, limit=None):
+        """Sleep out the pause, but no longer than limit seconds when given."""
+        delay = self.remaining() if limit is None else min(self.remaining(), max(limit, 0.0))
         if delay:
             time.sleep(delay)
 
 
-def _retry_class(throttle, for_post):
-    """A urllib3 Retry that reports 429 backoffs to the shared throttle."""
+def _retry_class(throttle, for_post, bound):
+    """A urllib3 Retry that caps its waits (bound: seconds -> seconds allowed), stops at the caller's deadline
+    and reports 429 backoffs to the shared throttle."""
 
     class SharedRetry(Retry):
         def is_retry(self, method, status_code, has_retry_after=False):
             if for_post and status_code == 503 and not has_retry_after:
                 return False  # a 503 without Retry-After may come after the job was started
+            if bound(RETRY_AFTER_MAX) <= 0:
+                return False  # the caller's deadline has passed: answer now
             return super().is_retry(method, status_code, has_retry_after)
+
+        def get_retry_after(self, response):
+            try:
+                seconds = super().get_retry_after(response)
+            except urllib3_exceptions.InvalidHeader:  # a Retry-After that is neither seconds nor a date
+                return None
+            return None if seconds is None else bound(seconds)
+
+        def get_backoff_time(self):
+            return bound(super().get_backoff_time())
 
         def sleep(self, response=None):
             if response is not None and response.status == 429:
@@ -137,7 +234,7 @@ def _retry_class(throttle, for_post):
     return SharedRetry
 
 
-def _retry_policy(retries, throttle, for_post):
+def _retry_policy(retries, throttle, for_post, bound):
     """GETs retry every transient failure; POSTs only those that start no job."""
     options = dict(
         total=retries,
@@ -152,11 +249,19 @@ def _retry_policy(retries, throttle, for_post):
         raise_on_status=False,
         respect_retry_after_header=True,
     )
-    retry_class = _retry_class(throttle, for_post)
+    retry_class = _retry_class(throttle, for_post, bound)
     try:
         return retry_class(backoff_jitter=BACKOFF_FACTOR, backoff_max=BACKOFF_MAX, **options)
     except TypeError:  # urllib3 < 2 has no jitter
         return retry_class(**options)
+
+
+class PlainHttpRefused(Exception):
+    """A redirect from an https host to a plain http URL, which the client does not follow."""
+
+    def __init__(self, url):
+        super().__init__(display_url(url))
+        self.url = url
 
 
 if HAS_REQUESTS:
@@ -175,9 +280,13 @@ if HAS_REQUESTS:
             return request
 
     class ScopedSession(requests.Session):
-        """A session that re-decides the API key on every redirect hop."""
+        """A session that re-decides the API key on every redirect hop and, if told, refuses hops to plain http."""
+
+        refuse_plain_http = False
 
         def rebuild_auth(self, prepared_request, response):
+            if self.refuse_plain_http and urlsplit(prepared_request.url).scheme.lower() == "http":
+                raise PlainHttpRefused(prepared_request.url)
             super().rebuild_auth(prepared_request, response)
             self.auth(prepared_request)
 
@@ -185,86 +294,148 @@ if HAS_REQUESTS:
 class ApiClient:
     """HTTP access to one AI for Process environment."""
 
-    def __init__(self, host, api_key, validate_certs=True, ca_path=None, timeout=30, retries=5, pool_size=8):
+    def __init__(self, host, api_key, validate_certs=True, ca_path=None, timeout=30, retries=5, pool_size=8,
+                 allow_http_downloads=False):
+        problem = api_key_problem(api_key) or ca_path_problem(ca_path)
+        if problem:
+            raise KoreaiError(problem)
+        api_key = api_key.strip()
+        self.secrets = (api_key,)
         self.base_url = host.strip().rstrip("/")
         self.origin = origin_of(self.base_url)
         self.timeout = timeout
         self.retries = retries
         self.throttle = Throttle()
+        self._routes = {}  # call -> the route spelling this server answered
+        self.refuse_plain_http = self.origin.startswith("https:") and not allow_http_downloads
+        self._deadlines = threading.local()
         # passed on every request: a session's verify would lose to REQUESTS_CA_BUNDLE in the environment
         self._verify = (ca_path or True) if validate_certs else False
         auth = ApiKeyAuth(api_key, self.origin)
-        self._get_session = self._session(auth, _retry_policy(retries, self.throttle, False), pool_size)
-        self._post_session = self._session(auth, _retry_policy(retries, self.throttle, True), pool_size)
+        self._get_session = self._session(auth, _retry_policy(retries, self.throttle, False, self.bound_wait), pool_size)
+        self._post_session = self._session(auth, _retry_policy(retries, self.throttle, True, self.bound_wait), pool_size)
 
-    @staticmethod
-    def _session(auth, retry, pool_size):
+    def _session(self, auth, retry, pool_size):
         session = ScopedSession()
         session.auth = auth
+        session.refuse_plain_http = self.refuse_plain_http
         session.headers["Accept"] = "application/json"
         adapter = HTTPAdapter(max_retries=retry, pool_connections=pool_size, pool_maxsize=pool_size)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         return session
 
+    def bound_wait(self, seconds):
+        """seconds, cut to RETRY_AFTER_MAX and to the deadline of this thread's current request."""
+        seconds = min(max(seconds or 0.0, 0.0), RETRY_AFTER_MAX)
+        deadline = getattr(self._deadlines, "current", None)
+        if deadline is not None:
+            seconds = min(seconds, max(deadline - time.monotonic(), 0.0))
+        return seconds
+
+    def route_candidates(self, call, spellings):
+        """The route spellings to try for call: the one that answered before first, then the others in order."""
+        known = self._routes.get(call)
+        return sorted(spellings, key=lambda spelling: spelling != known)
+
+    def remember_route(self, call, spelling):
+        """Keep the route spelling the server answered for call, so later requests try it first."""
+        self._routes[call] = spelling
+
     def api_url(self, *segments):
         """The URL of an API path under host; each segment is percent-encoded whole."""
         return self.base_url + "/" + "/".join(quote(str(segment), safe="") for segment in segments)
 
-    def get(self, url, **kwargs):
-        return self._send(self._get_session, "GET", url, **kwargs)
+    def get(self, url, deadline=None, **kwargs):
+        """GET url (retried); deadline (a time.monotonic() value) bounds every wait for a 429, Retry-After or backoff."""
+        return self._send(self._get_session, "GET", url, deadline, **kwargs)
 
-    def post(self, url, **kwargs):
-        return self._send(self._post_session, "POST", url, **kwargs)
+    def post(self, url, deadline=None, **kwargs):
+        """POST url, retried only where the server cannot have started a job; deadline as for get."""
+        return self._send(self._post_session, "POST", url, deadline, **kwargs)
 
-    def download(self, url, handle, action):
-        """Stream url into the open binary handle; return (bytes written, content type)."""
-        response = self.get(url, stream=True)
+    def download(self, url, handle, action, max_bytes=None, deadline=None):
+        """Stream url into the open binary handle; return (bytes written, content type).
+
+        Asks for the body uncompressed; a body sent compressed anyway is decoded, and the raw bytes received are
+        checked against Content-Length. max_bytes, when given, caps the bytes written.
+        """
+        if self.refuse_plain_http and urlsplit(url).scheme.lower() == "http":
+            raise DownloadError(self._plain_http_message("%s: the download URL" % action, url))
+        response = self.get(url, deadline=deadline, stream=True, headers={"Accept-Encoding": "identity"})
         with response:
-            if response.status_code in DOWNLOAD_REFUSED_STATUSES:
-                raise ApiError("%s: the download URL was refused or has expired (HTTP %d: %s); run the task again to "
-                               "start a new export" % (action, response.status_code, server_message(response)),
-                               status=response.status_code)
-            raise_for_status(response, self, action)
+            self._raise_for_download_status(response, action)
             expected = response.headers.get("Content-Length")
-            written = 0
-            try:
-                for chunk in response.iter_content(chunk_size=DOWNLOAD_CHUNK_SIZE):
-                    handle.write(chunk)
-                    written += len(chunk)
-            except requests.exceptions.RequestException as exc:
-                received = max(written, response.raw.tell())
-                raise DownloadError("%s: truncated, the connection broke after %d of %s bytes (%s)"
-                                    % (action, received, expected or "unknown", _reason(exc)))
-        if expected and expected.isdigit() and written != int(expected):
-            raise DownloadError("%s: truncated, received %d of %s bytes" % (action, written, expected))
+            written = self._stream_body(response, handle, action, expected, max_bytes)
+            received = response.raw.tell()
+        if expected and expected.isdigit() and received != int(expected):
+            raise DownloadError("%s: truncated, received %d of %s bytes" % (action, received, expected))
         return written, response.headers.get("Content-Type", "").split(";")[0]
+
+    def _raise_for_download_status(self, response, action):
+        status = response.status_code
+        if status in (401, 403) and origin_of(response.url) != self.origin:
+            raise ApiError(other_origin_refusal(action, response, self), status=status)
+        if status in DOWNLOAD_REFUSED_STATUSES:
+            raise ApiError(scrub("%s: the download URL was refused or has expired (HTTP %d: %s); run the task again to "
+                                 "start a new export" % (action, status, server_message(response)), self.secrets),
+                           status=status)
+        raise_for_status(response, self, action)
+
+    @staticmethod
+    def _stream_body(response, handle, action, expected, max_bytes):
+        written = 0
+        try:
+            for chunk in response.iter_content(chunk_size=DOWNLOAD_CHUNK_SIZE):
+                written += len(chunk)
+                if max_bytes is not None and written > max_bytes:
+                    raise DownloadError("%s: the archive is larger than the limit of %d bytes" % (action, max_bytes))
+                handle.write(chunk)
+        except requests.exceptions.RequestException as exc:
+            raise DownloadError("%s: truncated, the connection broke after %d of %s bytes (%s)"
+                                % (action, response.raw.tell(), expected or "unknown", _reason(exc)))
+        return written
 
     def close(self):
         self._get_session.close()
         self._post_session.close()
 
-    def _send(self, session, method, url, **kwargs):
-        self.throttle.wait()
-        target = origin_of(url)
+    def _plain_http_message(self, what, url):
+        return ("%s %s is plain http while host is https: refused, because the archive and the secrets it holds could "
+                "be read or replaced on the way; set allow_http_downloads: true to accept it" % (what, display_url(url)))
+
+    def _send(self, session, method, url, deadline, **kwargs):
+        self._deadlines.current = deadline
         try:
-            response = session.request(method, url, timeout=self.timeout, verify=self._verify, **kwargs)
+            self.throttle.wait(None if deadline is None else deadline - time.monotonic())
+            response = self._request(session, method, url, **kwargs)
+        finally:
+            self._deadlines.current = None
+        if response.status_code == 429:
+            self.throttle.pause(parse_retry_after(response.headers.get("Retry-After")))
+        return response
+
+    def _request(self, session, method, url, **kwargs):
+        target, path = origin_of(url), urlsplit(url).path
+        try:
+            return session.request(method, url, timeout=self.timeout, verify=self._verify, **kwargs)
+        except PlainHttpRefused as exc:
+            raise DownloadError(self._plain_http_message("%s %s was redirected to" % (method, display_url(url)), exc.url))
         except requests.exceptions.SSLError as exc:
-            raise ApiError(
-                "TLS certificate verification failed for %s (%s); set ca_path to the CA bundle that signed "
-                "the server's certificate, or validate_certs: false for a test host" % (target, _reason(exc))
-            )
+            message = ("TLS certificate verification failed for %s (%s); set ca_path to the CA bundle that signed "
+                       "the server's certificate, or validate_certs: false for a test host" % (target, _reason(exc)))
         except requests.exceptions.RequestException as exc:
             if _is_timeout(exc):
-                raise ApiError("no answer from %s to %s %s within timeout=%s s (%s); raise timeout if the server is slow"
-                               % (target, method, urlsplit(url).path, self.timeout, _reason(exc)))
-            if method == "POST" and not _is_refused(exc):
-                raise ApiError("the connection to %s broke after POST %s was sent (%s); not retried, because the server may "
-                               "have started the job: run the task again" % (target, urlsplit(url).path, _reason(exc)))
-            raise ApiError("could not reach %s for %s %s (%s)" % (target, method, urlsplit(url).path, _reason(exc)))
-        if response.status_code == 429:
-            self.throttle.pause(_retry_after_seconds(response))
-        return response
+                message = ("no answer from %s to %s %s within timeout=%s s (%s); raise timeout if the server is slow"
+                           % (target, method, path, self.timeout, _reason(exc)))
+            elif method == "POST" and not _is_refused(exc):
+                message = ("the connection to %s broke after POST %s was sent (%s); not retried, because the server "
+                           "may have started the job: run the task again" % (target, path, _reason(exc)))
+            else:
+                message = "could not reach %s for %s %s (%s)" % (target, method, path, _reason(exc))
+        except (ValueError, UnicodeError) as exc:  # a header or URL that cannot be sent: never show its value
+            message = "%s %s could not be sent: %s" % (method, display_url(url), type(exc).__name__)
+        raise ApiError(scrub(message, self.secrets))
 
 
 def _is_timeout(exc):
@@ -282,13 +453,6 @@ def _is_refused(exc):
     return isinstance(reason, urllib3_exceptions.NewConnectionError)
 
 
-def _retry_after_seconds(response, default=1.0):
-    try:
-        return max(float(response.headers.get("Retry-After", default)), 0.0)
-    except ValueError:
-        return default
-
-
 def _reason(exc):
     """The innermost, shortest useful description of a requests exception."""
     inner = exc.args[0] if exc.args else exc
@@ -296,36 +460,104 @@ def _reason(exc):
     return str(reason)
 
 
+def parse_json(response, action):
+    """The response body as parsed JSON (any type); ApiError when it is not JSON or nested too deeply to read."""
+    try:
+        return response.json()
+    except RecursionError:
+        problem = "JSON nested too deeply to read"
+    except ValueError:
+        content_type = response.headers.get("Content-Type", "no content type").split(";")[0]
+        problem = "%s body that is not valid JSON" % content_type
+    raise ApiError("%s: the server answered HTTP %d with a %s" % (action, response.status_code, problem),
+                   status=response.status_code)
+
+
 def server_message(response):
-    """What the server said about an error, from a JSON body or its content type."""
+    """What the server said about an error, in its own words: never Python or JSON structure dumps."""
     try:
         document = response.json()
+    except RecursionError:
+        return "a JSON body nested too deeply to read"
     except ValueError:
-        content_type = response.headers.get("Content-Type", "unknown content type").split(";")[0]
-        return "non-JSON %s body" % content_type
-    if isinstance(document, dict):
-        for key in ("message", "error", "errorMessage", "msg"):
-            value = document.get(key)
-            if isinstance(value, dict):
-                value = value.get("message")
-            if value:
-                return str(value)
-    return str(document)[:200]
+        return _non_json_description(response)
+    said = []
+    for text in _message_texts(document):
+        if text not in said:
+            said.append(text)
+    if said:
+        return _shorten("; ".join(said))
+    return "a JSON body without a message"
 
 
-def raise_for_status(response, client, action, not_found=None):
-    """Raise an ApiError with a clear message unless the response is a success."""
+def _message_texts(value, depth=0):
+    """The error texts in a JSON error document: errors[].msg/message, message, error(.message), errorMessage, msg, detail."""
+    if isinstance(value, str):
+        return [" ".join(value.split())] if value.strip() else []
+    if depth > 3:
+        return []
+    if isinstance(value, list):
+        return [text for item in value for text in _message_texts(item, depth + 1)]
+    if isinstance(value, dict):
+        for key in MESSAGE_KEYS:
+            texts = _message_texts(value.get(key), depth + 1)
+            if texts:
+                return texts
+    return []
+
+
+def _non_json_description(response):
+    content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    text = response.text if response.content else ""
+    if "html" in content_type or text.lstrip()[:15].lower().startswith(("<!doctype html", "<html")):
+        title = re.search(r"<title[^>]*>(.*?)</title", text, re.IGNORECASE | re.DOTALL)
+        title = " ".join(html.unescape(title.group(1)).split()) if title else ""
+        return "an HTML page (%s)" % _shorten(title, 100) if title else "an HTML page"
+    if not text.strip():
+        return "an empty body"
+    if content_type.startswith("text/") or not content_type:
+        return _shorten(" ".join(text.split()))
+    return "a non-JSON %s body" % content_type
+
+
+def _shorten(text, limit=SERVER_MESSAGE_MAX):
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def raise_for_status(response, client, action, not_found=None, scope=DEFAULT_SCOPE):
+    """Raise an ApiError with a clear message unless the response is a success.
+
+    scope names the API scope the call needs (for 401/403). A 429 raises RateLimited, whose retry_after says when
+    to try again, so a caller with time left (a poll within wait_timeout) can reschedule instead of failing.
+    """
     status = response.status_code
     if status < 400:
         return
     said = server_message(response)
+    method = response.request.method if response.request is not None else None
+    secrets = getattr(client, "secrets", ())
+    if status in (401, 403) and origin_of(response.url) != client.origin:
+        raise ApiError(other_origin_refusal(action, response, client), status=status)
     if status in (401, 403):
-        message = ("the API key was rejected by %s (HTTP %d: %s); check api_key and that its API app has the "
-                   "\"Export workflow\" scope" % (client.origin, status, said))
+        message = ("the API key was refused by %s or lacks the \"%s\" scope (HTTP %d: %s); check api_key and the "
+                   "scopes of its API app" % (client.origin, scope, status, said))
     elif status == 404 and not_found:
         message = "%s (HTTP 404: %s)" % (not_found, said)
     elif status == 429:
         message = "%s: rate limited by %s (HTTP 429) after %d retries" % (action, client.origin, client.retries)
+        raise RateLimited(scrub(message, secrets), retry_after=parse_retry_after(response.headers.get("Retry-After")))
+    elif method == "POST" and status in POST_MAY_HAVE_STARTED_STATUSES:
+        message = ("%s: HTTP %d from %s (%s); not retried on purpose, because the server may have started the job: "
+                   "running the task again is safe" % (action, status, client.origin, said))
     else:
         message = "%s: HTTP %d from %s (%s)" % (action, status, client.origin, said)
-    raise ApiError(message, status=status)
+    raise ApiError(scrub(message, secrets), status=status)
+
+
+def other_origin_refusal(action, response, client):
+    """The message for a 401/403 from an origin the API key is not sent to."""
+    return scrub("%s: the download URL is on another origin (%s), which refused it (HTTP %d: %s); the API key was not "
+                 "sent there, as it goes only to %s: if that server wants the key, running again will not help, so "
+                 "check where the server keeps its exports; if the link expired, run the task again"
+                 % (action, origin_of(response.url), response.status_code, server_message(response), client.origin),
+                 getattr(client, "secrets", ()))

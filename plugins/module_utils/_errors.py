@@ -1,11 +1,20 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to koreai.ai_for_process
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Internal to koreai.ai_for_process: the few error types every step raises.
+"""Internal to koreai.ai_for_process: the few error types every step raises, and scrub().
 
 Each error carries a message safe to show (never the API key) and the result
 fields known when it happened, so a failure still reports the ids to resume with.
+scrub() is the second line of defence: it removes every known secret, in every
+spelling a message could hold it, from any text or result structure.
 """
+
+import json
+import re
+from urllib.parse import quote, quote_plus
+
+MASK = "********"
+MIN_SECRET_PIECE = 4  # pieces of a secret split by whitespace are scrubbed down to this length
 
 
 class KoreaiError(Exception):
@@ -25,6 +34,14 @@ class ApiError(KoreaiError):
         self.status = status
 
 
+class RateLimited(ApiError):
+    """HTTP 429 after the client's own retries; retry_after says how many seconds to wait before trying again."""
+
+    def __init__(self, message, retry_after, **details):
+        super().__init__(message, status=429, **details)
+        self.retry_after = retry_after
+
+
 class JobFailed(KoreaiError):
     """The export job ended with status FAILED."""
 
@@ -39,3 +56,62 @@ class DownloadError(KoreaiError):
 
 class UnsafeArchive(KoreaiError):
     """The archive holds members that must not be extracted."""
+
+
+def secret_spellings(secret):
+    """Every text form in which secret may reach a message: raw, repr, bytes repr, JSON, percent-encoded."""
+    forms = {
+        secret,
+        repr(secret)[1:-1],
+        repr(secret.encode("utf-8", "backslashreplace"))[2:-1],
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+    }
+    for encoded in (quote(secret, safe=""), quote_plus(secret, safe=""), quote(secret)):
+        forms.update((encoded, encoded.lower()))
+    for piece in re.split(r"[\s\\]+", secret):
+        if len(piece) >= MIN_SECRET_PIECE:
+            forms.add(piece)
+    return forms
+
+
+def _secret_pattern(secrets):
+    forms = set()
+    for secret in secrets:
+        if isinstance(secret, bytes):
+            secret = secret.decode("utf-8", "replace")
+        if secret and secret.strip():
+            forms.update(secret_spellings(secret))
+    forms.discard("")
+    if not forms:
+        return None
+    return re.compile("|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True)))
+
+
+def scrub(value, secrets):
+    """A copy of value (text, bytes or nested dicts/lists/tuples/sets) with every spelling of each secret masked.
+
+    A KoreaiError is scrubbed in place (its message and details) and returned; other objects are returned as they are.
+    """
+    pattern = _secret_pattern(secrets)
+    if pattern is None:
+        return value
+    return _scrub(value, pattern)
+
+
+def _scrub(value, pattern):
+    if isinstance(value, str):
+        return pattern.sub(MASK, value)
+    if isinstance(value, bytes):
+        text = value.decode("utf-8", "surrogateescape")
+        return pattern.sub(MASK, text).encode("utf-8", "surrogateescape")
+    if isinstance(value, dict):
+        return {_scrub(key, pattern): _scrub(item, pattern) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_scrub(item, pattern) for item in value]
+        return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
+    if isinstance(value, KoreaiError):
+        value.message = _scrub(value.message, pattern)
+        value.args = (value.message,)
+        value.details = _scrub(value.details, pattern)
+    return value

@@ -16,11 +16,13 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._client impo
     ApiClient, client_from_params, connection_problems, origin_of, raise_for_status,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import ExportJob, poll_job, start_export
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import start_export
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import Job, poll_job
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import (
     WRONG_KEY, api_log, assert_no_key, download_to, export_to, new_client, wait_for_success, wait_until,
 )
 
+NOT_RETRIED = ("not retried on purpose, because the server may have started the job: running the task again is safe")
 GOOD = dict(host="https://process.kore.ai", api_key="kg-secret-key-1", timeout=30, retries=5)
 
 
@@ -43,7 +45,7 @@ GOOD = dict(host="https://process.kore.ai", api_key="kg-secret-key-1", timeout=3
     ({"host": None}, ["host must be a URL with a scheme"]),
     ({"api_key": ""}, ["api_key is empty"]),
     ({"api_key": "  \t "}, ["api_key is empty"]),
-    ({"api_key": None}, ["api_key is empty"]),
+    ({"api_key": None}, ["api_key is not set; set api_key or the KOREAI_API_KEY environment variable"]),
     ({"timeout": 0}, ["timeout must be a number of seconds greater than 0"]),
     ({"timeout": -2.5}, ["timeout must be a number of seconds greater than 0"]),
     ({"retries": -1}, ["retries must be 0 or more"]),
@@ -143,7 +145,7 @@ def test_get_retries_are_bounded(emulator):
     finally:
         client.close()
     assert info.value.status == 500
-    assert info.value.message == "dock status %s of workflow a-0001: HTTP 500 from %s (Internal server error)" % (
+    assert info.value.message == "dock status %s of the export of workflow a-0001: HTTP 500 from %s (Internal server error)" % (
         job.dock_status_id, client.origin)
     assert len(api_log(emulator, method="GET")) == 2
     assert_no_key(info.value, emulator)
@@ -161,10 +163,10 @@ def test_post_is_retried_when_no_job_was_started(emulator, client, fault, min_ga
 
 
 @pytest.mark.parametrize("fault, message", [
-    ("post_500", "HTTP 500 from {origin} (Internal server error)"),
-    ("post_502", "HTTP 502 from {origin} (non-JSON text/html body)"),
-    ("post_504", "HTTP 504 from {origin} (non-JSON text/html body)"),
-    ("post_503_no_retry_after", "HTTP 503 from {origin} (Service unavailable)"),
+    ("post_500", "HTTP 500 from {origin} (Internal server error); " + NOT_RETRIED),
+    ("post_502", "HTTP 502 from {origin} (an HTML page (502 Bad Gateway)); " + NOT_RETRIED),
+    ("post_504", "HTTP 504 from {origin} (an HTML page (504 Gateway Time-out)); " + NOT_RETRIED),
+    ("post_503_no_retry_after", "HTTP 503 from {origin} (Service unavailable); " + NOT_RETRIED),
     ("post_reset", "the connection to {origin} broke after POST /api/public/workflows/a-0001/export was sent"),
 ])
 def test_post_is_not_retried_when_a_job_may_have_started(emulator, fault, message):
@@ -206,7 +208,7 @@ def test_post_429_after_retries_pauses_every_request(emulator):
 def test_429_retry_pauses_concurrent_requests(emulator, client):
     job = start_export(client, "a-0002")
     emulator.fault("a-0001", "status_429", times=1)
-    limited_job = ExportJob("a-0001", dock_status_id=start_export(client, "a-0001").dock_status_id)
+    limited_job = Job("export of workflow a-0001", "a-0001", dock_status_id=start_export(client, "a-0001").dock_status_id)
     errors = []
 
     def poll_limited():
@@ -392,8 +394,8 @@ def test_rejected_key(emulator):
     finally:
         client.close()
     assert info.value.status == 401
-    assert info.value.message.startswith("the API key was rejected by %s (HTTP 401: Unauthorized" % origin_of(emulator.url))
-    assert '"Export workflow" scope' in info.value.message
+    assert info.value.message.startswith('the API key was refused by %s or lacks the "Export workflow" scope (HTTP 401: '
+                                         'Unauthorized' % origin_of(emulator.url))
     assert_no_key(info.value, emulator, WRONG_KEY)
     (post,) = api_log(emulator)
     assert post["api_key_present"] and post["env"] is None
@@ -406,7 +408,8 @@ def test_forbidden_response_message(emulator, client):
     with pytest.raises(ApiError) as info:
         raise_for_status(response, client, "download")
     assert info.value.status == 403
-    assert info.value.message.startswith("the API key was rejected by %s (HTTP 403: Forbidden: signature expired)" % client.origin)
+    assert info.value.message.startswith('the API key was refused by %s or lacks the "Export workflow" scope '
+                                         '(HTTP 403: Forbidden: signature expired)' % client.origin)
     assert_no_key(info.value, emulator)
 
 
@@ -430,11 +433,11 @@ def test_success_statuses_do_not_raise(emulator, client):
 
 @pytest.mark.parametrize("fault, status, text", [
     ("status_404", 404, "dock status {ds} not found on {origin} (HTTP 404: Dock status not found)"),
-    ("status_429", 429, "dock status {ds} of workflow a-0001: rate limited by {origin} (HTTP 429) after 0 retries"),
-    ("status_500", 500, "dock status {ds} of workflow a-0001: HTTP 500 from {origin} (Internal server error)"),
-    ("status_502", 502, "dock status {ds} of workflow a-0001: HTTP 502 from {origin} (non-JSON text/html body)"),
-    ("status_503_no", 503, "dock status {ds} of workflow a-0001: HTTP 503 from {origin} (Service unavailable)"),
-    ("status_malformed_json", 200, "dock status {ds} of workflow a-0001: the server answered HTTP 200 with a "
+    ("status_429", 429, "dock status {ds} of the export of workflow a-0001: rate limited by {origin} (HTTP 429) after 0 retries"),
+    ("status_500", 500, "dock status {ds} of the export of workflow a-0001: HTTP 500 from {origin} (Internal server error)"),
+    ("status_502", 502, "dock status {ds} of the export of workflow a-0001: HTTP 502 from {origin} (an HTML page (502 Bad Gateway))"),
+    ("status_503_no", 503, "dock status {ds} of the export of workflow a-0001: HTTP 503 from {origin} (Service unavailable)"),
+    ("status_malformed_json", 200, "dock status {ds} of the export of workflow a-0001: the server answered HTTP 200 with a "
                                    "application/json body that is not valid JSON"),
 ])
 def test_poll_error_messages(emulator, fault, status, text):
@@ -456,7 +459,7 @@ def test_poll_error_messages(emulator, fault, status, text):
     ("post_malformed_json", "export of workflow a-0001: the server answered HTTP 200 with a application/json body that "
                             "is not valid JSON"),
     ("post_no_dock_status_id", "export of workflow a-0001: the answer holds no dock status id (looked for dockStatusId, "
-                               "dock-statusId, dockstatusId, _id)"),
+                               "dock-statusId, dockstatusId, dock_status_id, _id)"),
 ])
 def test_unusable_post_answers(emulator, client, fault, text):
     emulator.fault("a-0001", fault)
