@@ -12,12 +12,12 @@ downloads the archive to a private temp file, verifies it and puts it in place.
 import os
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import (
-    archive_diff, extracted_files, file_sha256, inspect_archive,
+    DEFAULT_OPTIONS, archive_diff, extract_archive, file_sha256, inspect_archive,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import display_url, raise_for_status
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError, KoreaiError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError, KoreaiError, UnsafeArchive
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import (
-    apply_attributes, place_file, remove_quietly, sync_tree, temp_file_beside,
+    apply_attributes, file_options_from, place_file, remove_quietly, temp_file_beside,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import (
     DOCK_STATUS_ID_KEYS, Job, parse_json_object, update_job,
@@ -69,17 +69,17 @@ def resumed_job(request):
                dock_status_id=request.dock_status_id, download_url=request.download_url, owner_checked=True)
 
 
-def existing_digest(path):
+def existing_digest(path, options=DEFAULT_OPTIONS):
     """Content digest of the archive already at path, or None when there is no readable one."""
     if not path or not os.path.exists(path):
         return None
     try:
-        return inspect_archive(path).content_digest
-    except DownloadError:
+        return inspect_archive(path, options=options).content_digest
+    except (DownloadError, UnsafeArchive):
         return None
 
 
-def download_once(client, request, job, module):
+def download_once(client, request, job, module, options):
     """Download the archive into a new private temp file beside dest and verify it; no temp file survives a failure."""
     action = "download of workflow %s" % request.workflow_id
     path = None
@@ -87,7 +87,7 @@ def download_once(client, request, job, module):
         path, handle = temp_file_beside(request.dest, module)
         with handle:
             _size, content_type = client.download(job.download_url, handle, action)
-        return path, inspect_archive(path, "%s (%s)" % (action, content_type or "no content type"))
+        return path, inspect_archive(path, "%s (%s)" % (action, content_type or "no content type"), options)
     except BaseException as exc:
         if path:
             remove_quietly(path)
@@ -97,33 +97,27 @@ def download_once(client, request, job, module):
 
 
 class Fetched:
-    """A verified download waiting in its temp file, with what the main thread needs to place it."""
+    """A verified download waiting in its temp file, with the digest of the archive it may replace."""
 
-    def __init__(self, path, archive, previous_digest, files):
+    def __init__(self, path, archive, previous_digest):
         self.path = path
         self.archive = archive
         self.previous_digest = previous_digest
-        self.files = files
 
 
-def fetch_archive(client, request, job, module):
-    """Download and verify the job's archive, downloading again when it arrives broken."""
+def fetch_archive(client, request, job, module, options):
+    """Download and verify the job's archive (within the options' budgets), downloading again when it arrives broken."""
     if not job.download_url:
         raise DownloadError("export of workflow %s succeeded but gave no download URL" % request.workflow_id,
                             status=job.status)
     for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
         try:
-            path, archive = download_once(client, request, job, module)
+            path, archive = download_once(client, request, job, module, options)
             break
         except DownloadError:
             if attempt == DOWNLOAD_ATTEMPTS:
                 raise
-    try:
-        files = extracted_files(path) if request.extract_dir else None
-    except BaseException:
-        remove_quietly(path)
-        raise
-    return Fetched(path, archive, existing_digest(request.dest), files)
+    return Fetched(path, archive, existing_digest(request.dest, options))
 
 
 def job_facts(job):
@@ -135,12 +129,14 @@ def job_facts(job):
 class ExportOperation:
     """The runner's operation for workflow_export: start or resume, wait, download, verify, place."""
 
-    def __init__(self, module, client, settings, force=True, backup=False):
+    def __init__(self, module, client, settings, force=True, backup=False, extract_options=DEFAULT_OPTIONS):
         self.module = module
         self.client = client
         self.settings = settings
         self.force = force
         self.backup = backup
+        self.extract_options = extract_options
+        self.file_options = file_options_from(module.params)
 
     @staticmethod
     def initial_result(request):
@@ -166,7 +162,7 @@ class ExportOperation:
         result.update(job_facts(job))
         if not request.dest:
             return {}
-        fetched = yield Call(fetch_archive, self.client, request, job, self.module)
+        fetched = yield Call(fetch_archive, self.client, request, job, self.module, self.extract_options)
         try:
             return self._place(request, fetched)
         finally:
@@ -185,11 +181,22 @@ class ExportOperation:
         return None
 
     def _keep_existing(self, request):
-        archive = inspect_archive(request.dest, "existing dest %s" % request.dest)
+        archive = inspect_archive(request.dest, "existing dest %s" % request.dest, self.extract_options)
         changed = apply_attributes(self.module, request.dest, created=False, changed=False)
-        if request.extract_dir:
-            changed = bool(sync_tree(request.extract_dir, extracted_files(request.dest), self.settings.check_mode)) or changed
-        return dict(changed=changed, **self._file_facts(request.dest, archive))
+        outcome = self._extract(request, request.dest, self.settings.check_mode)
+        return dict(outcome, changed=changed or outcome.pop("changed"), **self._file_facts(request.dest, archive))
+
+    def _extract(self, request, archive_path, check_mode):
+        """Bring the review tree in line with the archive; return changed, what was written, and warnings."""
+        if not request.extract_dir:
+            return dict(changed=False)
+        report = extract_archive(archive_path, request.extract_dir, check_mode, self.extract_options, self.file_options)
+        outcome = dict(changed=report.changed, extracted=dict(written=report.written, deleted=report.deleted,
+                                                                kept=report.kept))
+        if report.kept:
+            outcome["warnings"] = ["%s: left alone files the collection did not write: %s" % (
+                request.extract_dir, ", ".join(report.kept))]
+        return outcome
 
     def _place(self, request, fetched):
         dest = request.dest
@@ -201,10 +208,10 @@ class ExportOperation:
         if changed:
             outcome["backup_file"] = place_file(self.module, fetched.path, dest, self.backup)
         changed = apply_attributes(self.module, dest, created=not existed, changed=changed)
-        if request.extract_dir:
-            changed = bool(sync_tree(request.extract_dir, fetched.files, False)) or changed
+        outcome.update(self._extract(request, dest, False))
         outcome.update(self._file_facts(dest, fetched.archive))
-        return dict(changed=changed, **outcome)
+        outcome["changed"] = changed or outcome["changed"]
+        return outcome
 
     @staticmethod
     def _file_facts(dest, archive):

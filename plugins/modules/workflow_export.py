@@ -110,11 +110,53 @@ options:
     default: false
   extract_to:
     description:
-      - Also unpack each archive into C(<extract_to>/<name or workflow_id>/), JSON members pretty-printed with sorted
-        keys and a trailing newline, so that C(git diff) shows only real changes. Files no longer in the export are
-        removed. Members with absolute paths, C(..), links or absurd sizes are refused before anything is written.
+      - Also unpack each archive into C(<extract_to>/<name or workflow_id>/) for review in git, JSON members
+        pretty-printed with sorted keys and a trailing newline, so that C(git diff) shows only real changes.
+      - Secret values are redacted by default (O(redact_extracted)); the archive at O(dest) stays complete.
+      - The tree holds a state file, C(.koreai-extract.json), listing what the collection wrote. A file no longer in
+        the export is deleted only when the state file lists it and it still holds what was written; files you
+        added or edited are left alone, reported in RV(extracted.kept) and in a warning.
+      - Links are never followed below C(<extract_to>/<name>), which must not itself be a link. Members with absolute
+        paths, C(..), links, names starting with C(.) (see O(allow_dot_members)), names that collide once
+        normalised, or sizes over the budgets are refused before anything is written.
+      - New files are C(0600) and directories C(0700) unless O(mode) is set; with O(mode), files get it and
+        directories get the matching read and search bits. O(owner) and O(group) apply to the tree too.
       - Requires O(dest).
     type: path
+  redact_extracted:
+    description:
+      - Replace secret values with a placeholder in the O(extract_to) tree. Every value of the environment-variables
+        member (found by its normalised name) is redacted, variable names kept, and in every member the values of
+        keys that name secrets (C(password), C(token), C(secret), C(apiKey), C(privateKey), C(credential), ...).
+      - M(koreai.ai_for_process.workflow_import) never uploads a placeholder; it keeps the target's own values.
+      - Set to V(false) only when the tree is kept somewhere as safe as the archive.
+    type: bool
+    default: true
+  redaction_key:
+    description:
+      - With a key, each placeholder carries 64 bits of HMAC-SHA256 over the member, the value's place and the value,
+        so a reviewer sees whether a value changed between exports made with the same key, and nothing about it.
+      - Anyone holding the key can test guesses against the tree, so keep it as secret as the values (a CI secret,
+        never in the repository).
+    type: str
+  allow_dot_members:
+    description:
+      - Extract members whose path has a component starting with C(.) (such as C(.git/config) or
+        C(.gitattributes)), which are refused by default because git would act on them in the review tree.
+    type: bool
+    default: false
+  max_archive_bytes:
+    description: Most bytes an archive may expand to, in all; a larger one is refused before it is read.
+    type: int
+    default: 536870912
+  max_members:
+    description: Most members an archive may hold.
+    type: int
+    default: 10000
+  max_member_bytes:
+    description: Most bytes one member may expand to.
+    type: int
+    default: 268435456
   wait:
     description:
       - Follow the dock status until the job succeeds or fails. With V(false) the module returns right after
@@ -173,8 +215,8 @@ options:
     type: bool
     default: true
 notes:
-  - New files are created with mode C(0600) unless O(mode) is set, because exports hold the workflow's environment
-    variables, which may be secrets. An existing file keeps its mode.
+  - Files are created with mode C(0600) (or O(mode)) from their first byte, because exports hold the workflow's
+    environment variables, which may be secrets; backups too. An existing file keeps its mode unless O(mode) is set.
   - The archive holds C(flow_definition.json), C(app_definition.json) and C(env_variables.json); the module does not
     depend on these names.
   - When run on localhost, set C(ansible_python_interpreter) to C({{ ansible_playbook_python }}) so the module runs
@@ -279,6 +321,11 @@ extract_dir:
   description: Directory the members were extracted to.
   returned: with O(workflow_id) and O(extract_to)
   type: str
+extracted:
+  description: What the extraction wrote (C(written)), deleted (C(deleted)) and left alone (C(kept)), as paths
+    relative to RV(extract_dir).
+  returned: with O(extract_to), when the archive was extracted
+  type: dict
 sha256:
   description: SHA-256 of the archive file at O(dest).
   returned: with O(workflow_id), when dest holds a file
@@ -326,12 +373,15 @@ summary:
 
 import os
 
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import (
+    DEFAULT_MAX_ARCHIVE_BYTES, DEFAULT_MAX_MEMBER_BYTES, DEFAULT_MAX_MEMBERS, ExtractOptions,
+)
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import ExportOperation
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import make_private_dirs
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import file_options_from, make_private_dirs
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._manifest import write_manifest
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import plan_requests
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import check_positive, plan_requests
 
 
 def argument_spec():
@@ -352,6 +402,12 @@ def argument_spec():
         force=dict(type="bool", default=True),
         backup=dict(type="bool", default=False),
         extract_to=dict(type="path"),
+        redact_extracted=dict(type="bool", default=True),
+        redaction_key=dict(type="str", no_log=True),
+        allow_dot_members=dict(type="bool", default=False),
+        max_archive_bytes=dict(type="int", default=DEFAULT_MAX_ARCHIVE_BYTES),
+        max_members=dict(type="int", default=DEFAULT_MAX_MEMBERS),
+        max_member_bytes=dict(type="int", default=DEFAULT_MAX_MEMBER_BYTES),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="float", default=600),
         poll_interval=dict(type="float", default=5),
@@ -370,9 +426,17 @@ def create_batch_dest(module):
     if module.params["workflows"] is None or not dest or module.check_mode or os.path.isdir(dest):
         return
     try:
-        make_private_dirs(dest)
+        make_private_dirs(dest, file_options_from(module.params).dir_mode())
     except OSError as exc:
         raise KoreaiError("cannot create the dest directory %s: %s" % (dest, exc.strerror or exc))
+
+
+def extract_options_from(params):
+    """The budgets and rules for reading archives and writing review trees."""
+    check_positive(params, ("max_archive_bytes", "max_members", "max_member_bytes"))
+    return ExtractOptions(max_archive_bytes=params["max_archive_bytes"], max_members=params["max_members"],
+                          max_member_bytes=params["max_member_bytes"], allow_dot_members=params["allow_dot_members"],
+                          redact=params["redact_extracted"], redaction_key=params["redaction_key"])
 
 
 def manifest_outcome(module, results):
@@ -382,6 +446,8 @@ def manifest_outcome(module, results):
         return {}
     try:
         changed = write_manifest(module, path, module.params["host"], results)
+    except KoreaiError:
+        raise
     except OSError as exc:
         raise KoreaiError("cannot write manifest %s: %s" % (path, exc.strerror or exc))
     return dict(manifest=path, changed=changed)
@@ -398,9 +464,10 @@ def main():
     params = module.params
     try:
         requests = plan_requests(params)
+        extract_options = extract_options_from(params)
         create_batch_dest(module)
-        results, elapsed = module.run_operation(
-            lambda client, settings: ExportOperation(module, client, settings, params["force"], params["backup"]), requests)
+        results, elapsed = module.run_operation(lambda client, settings: ExportOperation(
+            module, client, settings, params["force"], params["backup"], extract_options), requests)
         extra = dict(manifest_outcome(module, results), dest=params["dest"]) if params["workflows"] is not None else {}
     except KoreaiError as exc:
         module.fail_from_error(exc)

@@ -36,7 +36,7 @@ attributes:
   check_mode:
     support: full
     details:
-      - Check mode is the plan of a promotion. It exports the target to compare (a read: the target is not changed),
+      - Check mode is the plan of a promotion. It exports the target to compare (a read, which changes nothing on the target),
         uploads and imports nothing, and reports C(changed) exactly as a real run would.
   diff_mode:
     support: full

@@ -187,9 +187,15 @@ def test_extract_to(emulator, tmp_path):
     for wid, result in results.items():
         assert result["changed"] is True and result["extract_dir"] == str(extract / wid)
         members = emulator.expected("dev", wid)["members"]
-        assert sorted(os.listdir(extract / wid)) == sorted(members)
+        assert sorted(os.listdir(extract / wid)) == sorted(list(members) + [".koreai-extract.json"])
         for name, document in members.items():
-            assert json.loads((extract / wid / name).read_text(encoding="utf-8")) == document
+            extracted = json.loads((extract / wid / name).read_text(encoding="utf-8"))
+            if name == "env_variables.json":
+                assert [variable["key"] for variable in extracted["variables"]] == [
+                    variable["key"] for variable in document["variables"]]
+                assert {variable["value"] for variable in extracted["variables"]} == {"<redacted:koreai>"}
+            else:
+                assert extracted == document
             assert stat.S_IMODE(os.stat(extract / wid / name).st_mode) == 0o600
     again = run(emulator, dest, ["a-0001", "a-0002"], extract_to=str(extract))
     assert [result["changed"] for result in again.values()] == [False, False]
