@@ -211,7 +211,7 @@ options:
       - With O(workflows), fail the task after all workflows finished when any of them failed. With V(false) the
         task succeeds and RV(results) tells which ones failed.
       - One workflow's failure never stops the others, except an answer every workflow would get (the key refused,
-        the host unreachable): then the workflows not started yet are not started, and are reported as such.
+        the host unreachable), after which the workflows not started yet are not started and are reported as such.
     type: bool
     default: true
 notes:

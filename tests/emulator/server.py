@@ -67,7 +67,6 @@ CHOICES = {
 MEMBERS = ("flow_definition.json", "app_definition.json", "env_variables.json")
 FLOW, APP, ENV_VARS = MEMBERS
 LARGE_MEMBER = "large_payload.json"
-IMPORT_FIELDS = {"flowDataFileId": FLOW, "workflowDataFileId": APP, "envVariablesFileId": ENV_VARS}
 NON_ASCII = "Überweisung – 請求書 ✓"
 PADDING_MEMBER = "attachments/blob.bin"
 CHUNK = 1 << 16
@@ -993,9 +992,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         self.state.settle()
         doc = status_answer(job)
-        if job.fault in JOB_FAULTS + tuple(PHASES) and doc["status"] != "SUCCESS" and job.fault != "download_second_origin":
-            if doc["status"] != "IN_PROGRESS" or job.fault == "job_stuck":
-                self.entry["fault"] = job.fault
+        if job.fault == "job_stuck" or (job.fault in tuple(TERMINAL_FAULTS) + ("job_unknown_status",) and doc["status"] != "IN_PROGRESS"):
+            self.entry["fault"] = job.fault
         self.send_json(200, doc)
 
     def download(self, token):
