@@ -417,6 +417,7 @@ class ApiClient:
 
     def _request(self, session, method, url, **kwargs):
         target, path = origin_of(url), urlsplit(url).path
+        unreachable = False
         try:
             return session.request(method, url, timeout=self.timeout, verify=self._verify, **kwargs)
         except PlainHttpRefused as exc:
@@ -433,9 +434,10 @@ class ApiClient:
                            "may have started the job: run the task again" % (target, path, _reason(exc)))
             else:
                 message = "could not reach %s for %s %s (%s)" % (target, method, path, _reason(exc))
+                unreachable = target == self.origin
         except (ValueError, UnicodeError) as exc:  # a header or URL that cannot be sent: never show its value
             message = "%s %s could not be sent: %s" % (method, display_url(url), type(exc).__name__)
-        raise ApiError(scrub(message, self.secrets))
+        raise ApiError(scrub(message, self.secrets), stops_batch=unreachable)
 
 
 def _is_timeout(exc):
@@ -541,6 +543,7 @@ def raise_for_status(response, client, action, not_found=None, scope=DEFAULT_SCO
     if status in (401, 403):
         message = ("the API key was refused by %s or lacks the \"%s\" scope (HTTP %d: %s); check api_key and the "
                    "scopes of its API app" % (client.origin, scope, status, said))
+        raise ApiError(scrub(message, secrets), status=status, stops_batch=True)
     elif status == 404 and not_found:
         message = "%s (HTTP 404: %s)" % (not_found, said)
     elif status == 429:

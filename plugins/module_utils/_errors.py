@@ -18,19 +18,24 @@ MIN_SECRET_PIECE = 4  # pieces of a secret split by whitespace are scrubbed down
 
 
 class KoreaiError(Exception):
-    """A failure with a user-facing message and partial result fields."""
+    """A failure with a user-facing message and partial result fields.
 
-    def __init__(self, message, **details):
+    stops_batch marks a failure every other workflow of the run would meet too (the key refused, the host
+    unreachable): the runner then starts no more workflows.
+    """
+
+    def __init__(self, message, stops_batch=False, **details):
         super().__init__(message)
         self.message = message
+        self.stops_batch = stops_batch
         self.details = details
 
 
 class ApiError(KoreaiError):
     """The API answered with an error status or an unusable body."""
 
-    def __init__(self, message, status=None, **details):
-        super().__init__(message, http_status=status, **details)
+    def __init__(self, message, status=None, stops_batch=False, **details):
+        super().__init__(message, stops_batch=stops_batch, http_status=status, **details)
         self.status = status
 
 

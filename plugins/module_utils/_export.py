@@ -191,8 +191,8 @@ class ExportOperation:
         if not request.extract_dir:
             return dict(changed=False)
         report = extract_archive(archive_path, request.extract_dir, check_mode, self.extract_options, self.file_options)
-        outcome = dict(changed=report.changed, extracted=dict(written=report.written, deleted=report.deleted,
-                                                                kept=report.kept))
+        extracted = dict(written=report.written, deleted=report.deleted, kept=report.kept)
+        outcome = dict(changed=report.changed, extracted=extracted)
         if report.kept:
             outcome["warnings"] = ["%s: left alone files the collection did not write: %s" % (
                 request.extract_dir, ", ".join(report.kept))]

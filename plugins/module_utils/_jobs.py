@@ -123,19 +123,19 @@ def failure_reason(failure):
     return "; ".join(reasons) or "the server gave no reason"
 
 
-def read_dock_status(client, dock_status_id, job=None):
-    """GET one dock status; return (job updated with it, the raw document)."""
+def read_dock_status(client, dock_status_id, job=None, deadline=None):
+    """GET one dock status (no retry wait past deadline); return (job updated with it, the raw document)."""
     job = job or Job("dock status %s" % dock_status_id, dock_status_id=dock_status_id)
     action = "dock status %s of the %s" % (dock_status_id, job.action)
-    response = client.get(client.api_url("api", "public", "dock-status", dock_status_id))
+    response = client.get(client.api_url("api", "public", "dock-status", dock_status_id), deadline=deadline)
     raise_for_status(response, client, action, not_found="dock status %s not found on %s" % (dock_status_id, client.origin))
     document = parse_json_object(response, action)
     return update_job(job, document, client.base_url), document
 
 
-def poll_job(client, job):
+def poll_job(client, job, deadline=None):
     """Read the job's dock status once; raise JobFailed when it ended badly or belongs to another workflow."""
-    read_dock_status(client, job.dock_status_id, job)
+    read_dock_status(client, job.dock_status_id, job, deadline)
     if job.owner_checked and job.server_workflow_id and job.server_workflow_id != job.workflow_id:
         raise JobFailed("dock status %s belongs to workflow %s, not to %s: the %s cannot be resumed with it"
                         % (job.dock_status_id, job.server_workflow_id, job.workflow_id, job.action),

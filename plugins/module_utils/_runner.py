@@ -153,7 +153,7 @@ class Runner:
         except StopIteration as stop:
             self._settle(item, stop.value or {})
         except KoreaiError as exc:
-            if getattr(exc, "stops_batch", False):
+            if exc.stops_batch:
                 self._stop_reason = self._stop_reason or exc.message
             self._fail(item, exc.message, **exc.details)
         except Exception as exc:  # pylint: disable=broad-exception-caught
@@ -203,7 +203,8 @@ class Runner:
             if not item.polling and item.next_poll <= horizon:
                 item.polling = True
                 item.polls += 1
-                self._futures[self._pool.submit(poll_job, self.client, item.job)] = (item, None)
+                deadline = item.wait_started + self.settings.wait_timeout
+                self._futures[self._pool.submit(poll_job, self.client, item.job, deadline)] = (item, None)
 
     def _seconds_to_next_poll(self):
         due = [item.next_poll for item in self._waiting if not item.polling]

@@ -82,7 +82,7 @@ options:
         type: path
       dock_status_id:
         description:
-          - Resume this workflow's job started earlier (for example the RV(results[].dock_status_id) of a batch that
+          - Resume this workflow's job started earlier (for example the C(dock_status_id) of a batch result that
             timed out) instead of starting a new export.
         type: str
       download_url:
@@ -115,7 +115,7 @@ options:
       - Secret values are redacted by default (O(redact_extracted)); the archive at O(dest) stays complete.
       - The tree holds a state file, C(.koreai-extract.json), listing what the collection wrote. A file no longer in
         the export is deleted only when the state file lists it and it still holds what was written; files you
-        added or edited are left alone, reported in RV(extracted.kept) and in a warning.
+        added or edited are left alone, reported in RV(extracted) and in a warning.
       - Links are never followed below C(<extract_to>/<name>), which must not itself be a link. Members with absolute
         paths, C(..), links, names starting with C(.) (see O(allow_dot_members)), names that collide once
         normalised, or sizes over the budgets are refused before anything is written.

@@ -104,7 +104,7 @@ def test_update_job_resolves_relative_download_url(host, url, expected):
 
 def test_update_job_dock_status_documents():
     job = update_job(export_job("a-1"), {"dockStatusId": "ds-post", "status": "IN_PROGRESS", "exportJobId": "ej-1",
-                                        "downloadURL": BASE + "/first"}, BASE)
+                                         "downloadURL": BASE + "/first"}, BASE)
     update_job(job, {"_id": "ds-other", "workflowId": "a-1", "status": "in_progress", "percentageComplete": 42.5}, BASE)
     assert (job.dock_status_id, job.export_job_id, job.percentage_complete) == ("ds-post", "ej-1", 42.5)
     assert job.download_url == BASE + "/first"  # a status without a URL keeps the POST's

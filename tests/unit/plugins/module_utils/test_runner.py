@@ -15,7 +15,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._export impo
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import plan_requests
 from ansible_collections.koreai.ai_for_process.plugins.modules.workflow_export import argument_spec
-from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import api_log, sha256_of
+from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import WRONG_KEY, api_log, sha256_of
 
 IDS = ["a-%04d" % number for number in range(1, 21)]
 
@@ -223,3 +223,19 @@ def test_wait_timeout_returns_dock_status_id(emulator, tmp_path):
                                  % (stuck["dock_status_id"], stuck["download_url"]))
     assert_exported(emulator, results["a-0002"], tmp_path)
     assert not os.path.exists(stuck["dest"])
+
+
+def test_a_refused_key_stops_the_batch_after_one_post(emulator, tmp_path):
+    results = run(emulator, tmp_path, IDS[:5], api_key=WRONG_KEY)
+    first, rest = results.pop(IDS[0]), list(results.values())
+    assert first["failed"] and "refused" in first["msg"] and not first.get("not_started")
+    assert all(result["failed"] and result["not_started"] for result in rest)
+    assert {result["msg"] for result in rest} == {"not started: " + first["msg"]}
+    assert len(api_log(emulator, method="POST")) == 1
+
+
+def test_a_cancelled_job_stops_the_wait_at_once(emulator, tmp_path):
+    emulator.fault("a-0001", "job_cancelled")
+    result = run(emulator, tmp_path, ["a-0001"], wait_timeout=30)["a-0001"]
+    assert result["failed"] and "CANCELLED on the server" in result["msg"]
+    assert result["polls"] < 100  # waiting to wait_timeout would take about 600 reads at poll_interval=0.05
