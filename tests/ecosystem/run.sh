@@ -227,7 +227,7 @@ check_docs() {
   BROWSER="" check_page "$html/docsite/promotion_pipeline.html" --title "Promotion pipeline guide" \
     --contains "Compare two environments"
   BROWSER="" check_page "$html/docsite/troubleshooting.html" --title "Troubleshooting by error message" \
-    --contains "the API key was rejected by" --contains "did not finish within wait_timeout"
+    --contains "the API key was refused by" --contains "did not finish within wait_timeout"
   BROWSER="" check_page "$html/index.html" --contains "Getting started" --contains "Promotion pipeline guide" \
     --contains "Troubleshooting by error message" --contains "Report a bug or request a feature"
   if [ -n "$BROWSER" ]; then
