@@ -24,6 +24,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._kinds import kind_named
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import (
     ApiError, DownloadError, KoreaiError, RateLimited, scrub,
 )
@@ -143,6 +144,7 @@ def client_from_params(params, pool_size=8):
         retries=params["retries"],
         pool_size=pool_size,
         allow_http_downloads=params.get("allow_http_downloads", False),
+        kind=params.get("kind"),
     )
 
 
@@ -295,7 +297,7 @@ class ApiClient:
     """HTTP access to one AI for Process environment."""
 
     def __init__(self, host, api_key, validate_certs=True, ca_path=None, timeout=30, retries=5, pool_size=8,
-                 allow_http_downloads=False):
+                 allow_http_downloads=False, kind=None):
         problem = api_key_problem(api_key) or ca_path_problem(ca_path)
         if problem:
             raise KoreaiError(problem)
@@ -307,6 +309,7 @@ class ApiClient:
         self.retries = retries
         self.throttle = Throttle()
         self._routes = {}  # call -> the route spelling this server answered
+        self.kind = kind_named(kind)
         self.refuse_plain_http = self.origin.startswith("https:") and not allow_http_downloads
         self._deadlines = threading.local()
         # passed on every request: a session's verify would lose to REQUESTS_CA_BUNDLE in the environment

@@ -18,7 +18,6 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Call, Wait
 
 ACTIONS = {"deployed": ("deploy", "Deploy"), "undeployed": ("undeploy", "Undeploy")}
-ROUTES = ("workflows", "workflow")  # the samples' spelling, then the undeploy table's
 
 
 @dataclass
@@ -32,16 +31,16 @@ class DeployRequest:
 def start_deploy(client, workflow_id, state="deployed"):
     """POST the deploy (or undeploy) of workflow_id; return its Job (which may already have succeeded)."""
     verb, scope = ACTIONS[state]
-    action = "%s of workflow %s" % (verb, workflow_id)
+    action = "%s of %s" % (verb, client.kind.describe(workflow_id))
     response = None
-    for route in client.route_candidates(verb, ROUTES):
+    for route in client.route_candidates(verb, client.kind.routes):
         response = client.post(client.api_url("api", "public", route, workflow_id, verb),
                                json={"isAsync": True} if verb == "deploy" else {})
         if not is_router_404(response):
             client.remember_route(verb, route)
             break
     raise_for_status(response, client, action, scope=scope,
-                     not_found="workflow %s not found on %s" % (workflow_id, client.origin))
+                     not_found="%s not found on %s" % (client.kind.describe(workflow_id), client.origin))
     job = update_job(Job(action, workflow_id), parse_json_object(response, action), client.base_url)
     if not job.dock_status_id and not job.succeeded:
         raise ApiError("%s: the answer holds no dock status id (looked for %s)" % (action, ", ".join(DOCK_STATUS_ID_KEYS)),
@@ -75,6 +74,6 @@ class DeployOperation:
     def steps(self, request, result):
         verb = ACTIONS[self.state][0]
         if self.settings.check_mode:
-            return dict(changed=True, msg="check mode: would %s workflow %s" % (verb, request.workflow_id))
+            return dict(changed=True, msg="check mode: would %s %s" % (verb, self.client.kind.describe(request.workflow_id)))
         yield from deploy_steps(self.client, request.workflow_id, self.state, result)
-        return dict(changed=True, msg="%sed workflow %s" % (verb, request.workflow_id))
+        return dict(changed=True, msg="%sed %s" % (verb, self.client.kind.describe(request.workflow_id)))

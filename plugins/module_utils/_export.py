@@ -19,12 +19,12 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors impo
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import (
     apply_attributes, file_options_from, place_file, remove_quietly, temp_file_beside,
 )
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._kinds import other_kind
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import (
     DOCK_STATUS_ID_KEYS, Job, parse_json_object, update_job,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Call, Wait
 
-EXPORT_ROUTES = ("workflows", "workflow")  # the docs' sample spelling, then the table's
 DOWNLOAD_ATTEMPTS = 3
 
 
@@ -41,20 +41,20 @@ def is_router_404(response):
 
 def start_export(client, workflow_id, flow_id=None):
     """POST the export and return its Job; the route spelling that answers is kept on the client."""
-    action = "export of workflow %s" % workflow_id
+    kind = client.kind
+    action = "export of %s" % kind.describe(workflow_id)
     params = {"flowId": flow_id} if flow_id else None
     response = None
-    for route in client.route_candidates("export", EXPORT_ROUTES):
+    for route in client.route_candidates("export", kind.routes):
         response = client.post(client.api_url("api", "public", route, workflow_id, "export"), params=params)
         if not is_router_404(response):
             client.remember_route("export", route)
             break
     else:
-        raise ApiError("%s: no export route answered at %s (every spelling got the web server's 404 page); check that "
-                       "host is the environment's URL, including any path prefix" % (action, display_url(client.base_url)),
-                       status=404)
-    raise_for_status(response, client, action, not_found="workflow %s%s not found on %s" % (
-        workflow_id, " with flow_id %s" % flow_id if flow_id else "", client.origin))
+        raise ApiError("%s: no export route answered at %s (every spelling got the web server's 404 page)%s" % (
+            action, display_url(client.base_url), _route_hint(client, workflow_id, params)), status=404, stops_batch=True)
+    raise_for_status(response, client, action, not_found="%s%s not found on %s" % (
+        kind.describe(workflow_id), " with flow_id %s" % flow_id if flow_id else "", client.origin))
     job = update_job(Job(action, workflow_id, flow_id, owner_checked=True), parse_json_object(response, action),
                      client.base_url)
     if not job.dock_status_id:
@@ -63,9 +63,18 @@ def start_export(client, workflow_id, flow_id=None):
     return job
 
 
-def resumed_job(request):
+def _route_hint(client, workflow_id, params):
+    """What to fix when no export route answered: the kind, when the other product's route exists there, else host."""
+    other = other_kind(client.kind)
+    probe = client.post(client.api_url("api", "public", other.routes[0], workflow_id, "export"), params=params)
+    if not is_router_404(probe):
+        return "; the %s routes answer there (HTTP %d): set kind: %s" % (other.name, probe.status_code, other.name)
+    return "; check that host is the environment's URL, including any path prefix"
+
+
+def resumed_job(request, kind):
     """The Job of an export started earlier, from the ids the user kept."""
-    return Job("export of workflow %s" % request.workflow_id, request.workflow_id, request.flow_id,
+    return Job("export of %s" % kind.describe(request.workflow_id), request.workflow_id, request.flow_id,
                dock_status_id=request.dock_status_id, download_url=request.download_url, owner_checked=True)
 
 
@@ -81,7 +90,7 @@ def existing_digest(path, options=DEFAULT_OPTIONS):
 
 def download_once(client, request, job, module, options):
     """Download the archive into a new private temp file beside dest and verify it; no temp file survives a failure."""
-    action = "download of workflow %s" % request.workflow_id
+    action = "download of %s" % client.kind.describe(request.workflow_id)
     path = None
     try:
         path, handle = temp_file_beside(request.dest, module)
@@ -108,7 +117,7 @@ class Fetched:
 def fetch_archive(client, request, job, module, options):
     """Download and verify the job's archive (within the options' budgets), downloading again when it arrives broken."""
     if not job.download_url:
-        raise DownloadError("export of workflow %s succeeded but gave no download URL" % request.workflow_id,
+        raise DownloadError("%s succeeded but gave no download URL" % job.action,
                             status=job.status)
     for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
         try:
@@ -144,7 +153,7 @@ class ExportOperation:
             workflow_id=request.workflow_id, flow_id=request.flow_id, name=request.name, dest=request.dest,
             extract_dir=request.extract_dir, dock_status_id=request.dock_status_id, export_job_id=None, status=None,
             download_url=request.download_url, sha256=None, content_digest=None, size=None, members=None,
-            backup_file=None, changed=False, failed=False, msg="",
+            backup_file=None, changed=False, failed=False, not_started=False, msg="",
         )
 
     def steps(self, request, result):
@@ -152,7 +161,7 @@ class ExportOperation:
         if settled is not None:
             return settled
         if request.dock_status_id:
-            job = resumed_job(request)
+            job = resumed_job(request, self.client.kind)
         else:
             job = yield Call(start_export, self.client, request.workflow_id, request.flow_id)
         result.update(job_facts(job))

@@ -32,7 +32,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets imp
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._upload import upload_file
 
 IMPORT_SCOPE = "Import workflow"
-BODY_FIELDS = {"flow": "flowDataFileId", "app": "workflowDataFileId", "env": "envVariablesFileId"}
+BODY_FIELDS = {"flow": "flowDataFileId", "app": "workflowDataFileId", "env": "envVariablesFileId"}  # app: the kind's
 WARNED_KEYS_SHOWN = 5
 
 
@@ -68,23 +68,25 @@ def fetch_members(client, job):
         path = os.path.join(directory, "target.zip")
         with open(path, "wb") as handle:
             client.download(job.download_url, handle, "download of the %s" % job.action)
-        return members_of_archive(path, "the export of workflow %s" % job.workflow_id)
+        return members_of_archive(path, "the %s" % job.action)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
 
 def start_import(client, workflow_id, name, file_ids):
     """POST the import (into workflow_id, or as a new workflow called name); return its Job."""
-    action = "import into workflow %s" % workflow_id if workflow_id else "import of new workflow %r" % name
-    body = {BODY_FIELDS[role]: file_id for role, file_id in file_ids.items()}
+    kind = client.kind
+    action = "import into %s" % kind.describe(workflow_id) if workflow_id else "import of new %s %r" % (kind.name, name)
+    fields = dict(BODY_FIELDS, app=kind.data_field)
+    body = {fields[role]: file_id for role, file_id in file_ids.items()}
     if workflow_id:
-        url = client.api_url("api", "public", "workflows", workflow_id, "import")
+        url = client.api_url("api", "public", kind.routes[0], workflow_id, "import")
     else:
-        url = client.api_url("api", "public", "workflows", "import")
-        body["workflowName"] = name
+        url = client.api_url("api", "public", kind.routes[0], "import")
+        body[kind.name_field] = name
     response = client.post(url, json=body)
     raise_for_status(response, client, action, scope=IMPORT_SCOPE,
-                     not_found="workflow %s not found on %s" % (workflow_id, client.origin))
+                     not_found="%s not found on %s" % (kind.describe(workflow_id), client.origin))
     job = update_job(Job(action, workflow_id), parse_json_object(response, action), client.base_url)
     if not job.dock_status_id:
         raise ApiError("%s: the answer holds no dock status id (looked for %s)" % (action, ", ".join(DOCK_STATUS_ID_KEYS)),
@@ -206,8 +208,8 @@ class ImportOperation:
             else:
                 keys.append("%s (missing after the import)" % ROLE_NAMES[role])
         result.setdefault("warnings", []).append(
-            "workflow %s was imported but its export differs from the source at %s%s: if the server rewrites these keys "
+            "%s was imported but its export differs from the source at %s%s: if the server rewrites these keys "
             "on import, add their names to ignore_keys so that reruns report unchanged" % (
-                workflow_id, ", ".join(keys[:WARNED_KEYS_SHOWN]), " and %d more" % (len(keys) - WARNED_KEYS_SHOWN)
+                self.client.kind.describe(workflow_id), ", ".join(keys[:WARNED_KEYS_SHOWN]), " and %d more" % (len(keys) - WARNED_KEYS_SHOWN)
                 if len(keys) > WARNED_KEYS_SHOWN else ""))
         return False

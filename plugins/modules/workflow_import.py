@@ -55,7 +55,7 @@ options:
       - ID of the existing workflow to import into; its content is replaced (the server keeps the previous version).
       - Without it, O(name) imports the source as a B(new) workflow and RV(workflow_id) returns its ID. There is no
         API to find a workflow by name, so importing by name again creates another workflow; keep the returned ID
-        (the M(koreai.ai_for_process.promote_workflows) role keeps it for you).
+        (keep it in a vars file per environment, as the promotion guide shows).
     type: str
   name:
     description: Name of the new workflow, when O(workflow_id) is not given.
