@@ -30,7 +30,12 @@ options:
   kind:
     description:
       - Which Kore.ai product the host runs, V(workflow) for AI for Process workflows or V(tool) for Agent
-        Platform tools; switches routes and body field names.
+        Platform (and GALE) tools; switches routes (C(/api/public/tools/...)) and body field names
+        (C(toolDataFileId), C(toolName)). Answers are read the same way whatever the kind.
+      - Options and results keep the name C(workflow_id) for the entity's id, so one playbook reads the same for
+        both products; for tools it holds the tool ID, and options also accept the alias C(tool_id).
+      - When no route of the chosen kind answers at O(host) but the other kind's does, the error says which kind
+        to set. Set it once for every module with C(module_defaults) for the action group.
     type: str
     choices: [workflow, tool]
     default: workflow

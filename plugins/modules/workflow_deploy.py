@@ -31,6 +31,7 @@ options:
     description:
       - ID of the workflow. Exactly one of O(workflow_id) and O(workflows) is required.
     type: str
+    aliases: [tool_id]
   workflows:
     description: Workflows to deploy or undeploy in one task, concurrently.
     type: list
@@ -40,6 +41,7 @@ options:
         description: ID of the workflow.
         type: str
         required: true
+        aliases: [tool_id]
       name:
         description: A name to show in messages.
         type: str
@@ -128,9 +130,9 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import
 def argument_spec():
     """The module's own options (the connection options come from KoreaiModule)."""
     return dict(
-        workflow_id=dict(type="str"),
+        workflow_id=dict(type="str", aliases=["tool_id"]),
         workflows=dict(type="list", elements="dict", options=dict(
-            workflow_id=dict(type="str", required=True),
+            workflow_id=dict(type="str", required=True, aliases=["tool_id"]),
             name=dict(type="str"),
         )),
         state=dict(type="str", choices=["deployed", "undeployed"], default="deployed"),

@@ -48,6 +48,7 @@ options:
       - ID of the workflow to export (C(a-...)), as shown in the browser's network tab when exporting in the UI.
       - Exactly one of O(workflow_id) and O(workflows) is required.
     type: str
+    aliases: [tool_id]
   flow_id:
     description:
       - Callflow ID of the deployed workflow version, sent as the C(flowId) query parameter.
@@ -70,6 +71,7 @@ options:
         description: ID of the workflow.
         type: str
         required: true
+        aliases: [tool_id]
       flow_id:
         description: Callflow ID, sent as C(flowId).
         type: str
@@ -387,11 +389,11 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import
 def argument_spec():
     """The module's own options (the connection options come from KoreaiModule)."""
     return dict(
-        workflow_id=dict(type="str"),
+        workflow_id=dict(type="str", aliases=["tool_id"]),
         flow_id=dict(type="str", aliases=["callflow_id"]),
         name=dict(type="str"),
         workflows=dict(type="list", elements="dict", options=dict(
-            workflow_id=dict(type="str", required=True),
+            workflow_id=dict(type="str", required=True, aliases=["tool_id"]),
             flow_id=dict(type="str", aliases=["callflow_id"]),
             name=dict(type="str"),
             dest=dict(type="path"),

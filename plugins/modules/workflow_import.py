@@ -57,6 +57,7 @@ options:
         API to find a workflow by name, so importing by name again creates another workflow; keep the returned ID
         (keep it in a vars file per environment, as the promotion guide shows).
     type: str
+    aliases: [tool_id]
   name:
     description: Name of the new workflow, when O(workflow_id) is not given.
     type: str
@@ -81,6 +82,7 @@ options:
       workflow_id:
         description: As O(workflow_id).
         type: str
+        aliases: [tool_id]
       name:
         description: As O(name).
         type: str
@@ -237,7 +239,7 @@ def argument_spec():
     """The module's own options (the connection options come from KoreaiModule)."""
     item = dict(
         src=dict(type="path", required=True),
-        workflow_id=dict(type="str"),
+        workflow_id=dict(type="str", aliases=["tool_id"]),
         name=dict(type="str"),
         flow_id=dict(type="str", aliases=["callflow_id"]),
         env_variables=dict(type="raw", no_log=True),

@@ -160,3 +160,35 @@ def test_failed_deploy_is_that_workflows_failure(emulator):
     results = deploy(emulator, "staging", workflows=[{"workflow_id": "a-0008"}, {"workflow_id": "a-0009"}])
     assert results[0]["failed"] is True and "deploy of workflow a-0008" in results[0]["msg"]
     assert results[1]["failed"] is False
+
+
+@pytest.fixture(params=["workflow", "tool"])
+def kind(request, emulator):
+    """Each test that takes it runs against AI for Process workflows and against Agent Platform tools."""
+    emulator.config(entity="tools" if request.param == "tool" else "workflows")
+    return request.param
+
+
+def test_export_import_deploy_round_trip_in_each_kind(emulator, tmp_path, kind):
+    exported = export(emulator, "dev", tmp_path, ["a-0010"], kind=kind)["a-0010"]
+    assert exported["failed"] is False, exported["msg"]
+    assert exported["export_job_id"].startswith("%s-ej-" % kind)
+    (imported,) = import_(emulator, "staging", src=exported["dest"], workflow_id="a-0010", deploy=True, kind=kind)
+    assert (imported["changed"], imported["verified"], imported["deployed"]) == (True, True, True), imported["msg"]
+    (created,) = import_(emulator, "staging", src=exported["dest"], name="new-%s" % kind, kind=kind)
+    assert created["created"] and created["workflow_id"], created["msg"]
+    (again,) = import_(emulator, "staging", src=exported["dest"], workflow_id=created["workflow_id"], kind=kind)
+    assert again["changed"] is False
+    routes = {entry["path"].split("/")[3] for entry in emulator.log() if entry["path"].startswith("/api/public/") and
+              "/dock-status/" not in entry["path"] and "/files" not in entry["path"]}
+    assert routes == {kind + "s"}
+
+
+def test_the_wrong_kind_is_named(emulator, tmp_path):
+    emulator.config(entity="tools")
+    result = export(emulator, "dev", tmp_path, ["a-0011"])["a-0011"]
+    assert result["failed"] is True
+    assert "no export route answered" in result["msg"] and result["msg"].endswith("set kind: tool")
+    emulator.config(entity="workflows")
+    result = export(emulator, "dev", tmp_path, ["a-0011"], kind="tool")["a-0011"]
+    assert result["msg"].endswith("set kind: workflow")
