@@ -153,7 +153,7 @@ class ExportOperation:
             workflow_id=request.workflow_id, flow_id=request.flow_id, name=request.name, dest=request.dest,
             extract_dir=request.extract_dir, dock_status_id=request.dock_status_id, export_job_id=None, status=None,
             download_url=request.download_url, sha256=None, content_digest=None, size=None, members=None,
-            backup_file=None, changed=False, failed=False, not_started=False, msg="",
+            backup_file=None, changed=False, failed=False, msg="",
         )
 
     def steps(self, request, result):
