@@ -24,7 +24,8 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors impo
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import start_export
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import DOCK_STATUS_ID_KEYS, Job, parse_json_object, update_job
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import (
-    DEFAULT_MEMBER_NAMES, ROLE_NAMES, ROLES, Member, assert_no_placeholder, changed_roles, differing_keys, filled_from,
+    DEFAULT_MEMBER_NAMES, ROLE_NAMES, ROLES, Member, assert_no_placeholder, changed_roles, definition_digest, differing_keys,
+    filled_from,
     is_redacted, load_source, members_of_archive, without_keys,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Call, Calls, Wait
@@ -127,8 +128,8 @@ class ImportOperation:
     @staticmethod
     def initial_result(request):
         return dict(workflow_id=request.workflow_id, name=request.name, src=request.src, dock_status_id=None,
-                    status=None, file_ids={}, created=False, verified=None, members_changed=[], changed=False,
-                    failed=False, msg="")
+                    status=None, file_ids={}, created=False, verified=None, members_changed=[], source_digest=None,
+                    changed=False, failed=False, msg="")
 
     def steps(self, request, result):
         source = load_source(request.src, request.option)
@@ -136,6 +137,7 @@ class ImportOperation:
         if request.workflow_id:
             current = yield from self._export_target(request)
         wanted = self._wanted(request, source, current, result)
+        result["source_digest"] = definition_digest(wanted, self.options.ignore_keys)
         roles = [role for role in ROLES if role in wanted or role in current]
         changed = changed_roles(wanted, current, self.options.ignore_keys, roles) if request.workflow_id else list(wanted)
         result["members_changed"] = [(wanted.get(role) or current[role]).name for role in changed]

@@ -10,6 +10,7 @@ git), and compared as parsed documents with the keys a server rewrites on import
 removed at every depth.
 """
 
+import hashlib
 import json
 import os
 import zipfile
@@ -129,6 +130,21 @@ def changed_roles(wanted, current, ignore_keys, roles=ROLES):
         elif before is not None and without_keys(before.document, ignore_keys) != without_keys(after.document, ignore_keys):
             changed.append(role)
     return changed
+
+
+def definition_digest(members, ignore_keys):
+    """sha256 over the flow and app definitions as compared (ignore_keys removed): the same source, the same digest.
+
+    The environment variables are left out: they differ per environment, and a digest of them could be used to
+    test guesses at their values."""
+    digest = hashlib.sha256()
+    for role in ("flow", "app"):
+        if role in members:
+            document = without_keys(members[role].document, ignore_keys)
+            digest.update(role.encode("ascii") + b"\0")
+            digest.update(json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+            digest.update(b"\0")
+    return digest.hexdigest()
 
 
 def differing_keys(before, after, path=""):

@@ -26,7 +26,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import
 
 FIRST_POLL_DELAY = 0.25  # seconds after a job started
 POLL_GROWTH = 0.5  # each wait is this share of the time the job has run so far, at most poll_interval
-ROUND_WINDOW = 0.1  # polls due within this many seconds go out in the same round
+ROUND_WINDOW = 0.1  # polls due within this many seconds (at most half their wait) go out in the same round
 
 
 @dataclass
@@ -84,6 +84,7 @@ class Item:
     job: object = None
     wait_started: float = None
     next_poll: float = None
+    poll_delay: float = 0.0
     polling: bool = False
     done: bool = False
     gathered: list = None
@@ -107,7 +108,7 @@ class Runner:
         self._stop_reason = None
 
     def run(self, requests):
-        items = [Item(request, self.operation.initial_result(request)) for request in requests]
+        items = [Item(request, dict(self.operation.initial_result(request), not_started=False)) for request in requests]
         pending = deque(items)
         with ThreadPoolExecutor(max_workers=self.settings.concurrency) as pool:
             self._pool = pool
@@ -164,8 +165,9 @@ class Runner:
     def _schedule(self, item, step):
         if isinstance(step, Wait):
             item.job = step.job
-            item.wait_started = item.next_poll = time.monotonic()
-            item.next_poll += next_poll_delay(0, self.settings.poll_interval)
+            item.wait_started = time.monotonic()
+            item.poll_delay = next_poll_delay(0, self.settings.poll_interval)
+            item.next_poll = item.wait_started + item.poll_delay
             self._waiting.append(item)
         elif isinstance(step, Calls):
             item.gathered, item.gather_error, item.gather_left = [None] * len(step.calls), None, len(step.calls)
@@ -198,9 +200,9 @@ class Runner:
     # --- waiting ----------------------------------------------------------------
 
     def _poll_due(self):
-        horizon = time.monotonic() + ROUND_WINDOW
+        now = time.monotonic()
         for item in self._waiting:
-            if not item.polling and item.next_poll <= horizon:
+            if not item.polling and item.next_poll <= now + min(ROUND_WINDOW, item.poll_delay / 2):
                 item.polling = True
                 item.polls += 1
                 deadline = item.wait_started + self.settings.wait_timeout
@@ -230,6 +232,7 @@ class Runner:
         delay = next_poll_delay(now - item.wait_started, self.settings.poll_interval)
         if isinstance(error, RateLimited):
             delay = max(delay, error.retry_after)
+        item.poll_delay = delay
         item.next_poll = min(now + delay, deadline)
 
     def _resume_data(self, job):

@@ -204,6 +204,11 @@ deploy_dock_status_id:
   description: Dock status ID of the deploy job, with O(deploy=true) after an import.
   returned: when a deploy was started
   type: str
+source_digest:
+  description: SHA-256 over the source's flow and app definitions as compared (without O(ignore_keys)); the
+    environment variables are left out.
+  returned: with O(src), when the source could be read
+  type: str
 members_changed:
   description: Names of the members that differ between the source and the target.
   returned: with O(src)
