@@ -17,6 +17,7 @@ author:
   - AI for Process collection maintainers (@koreai)
 extends_documentation_fragment:
   - koreai.ai_for_process.connection
+  - koreai.ai_for_process.runner
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
   - koreai.ai_for_process.attributes
@@ -50,26 +51,6 @@ options:
     type: str
     choices: [deployed, undeployed]
     default: deployed
-  wait_timeout:
-    description: Seconds to wait for each job.
-    type: float
-    default: 600
-  poll_interval:
-    description: Longest wait in seconds between two dock status reads of a job; reads start fast and slow down.
-    type: float
-    default: 5
-  concurrency:
-    description: Most HTTP requests in flight at once in a batch.
-    type: int
-    default: 8
-  max_jobs:
-    description: Most workflows being deployed at once; V(0) means no cap.
-    type: int
-    default: 0
-  fail_on_error:
-    description: With O(workflows), fail the task after all workflows finished when any of them failed.
-    type: bool
-    default: true
 notes:
   - The API key needs the C(Deploy) (or C(Undeploy)) scope.
 seealso:
@@ -123,32 +104,26 @@ elapsed:
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._deploy import DeployOperation, DeployRequest
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import PlanError, check_positive, identifier, text
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule, runner_argument_spec
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import identifier, text
 
 
 def argument_spec():
     """The module's own options (the connection options come from KoreaiModule)."""
-    return dict(
+    spec = dict(
         workflow_id=dict(type="str", aliases=["tool_id"]),
         workflows=dict(type="list", elements="dict", options=dict(
             workflow_id=dict(type="str", required=True, aliases=["tool_id"]),
             name=dict(type="str"),
         )),
         state=dict(type="str", choices=["deployed", "undeployed"], default="deployed"),
-        wait_timeout=dict(type="float", default=600),
-        poll_interval=dict(type="float", default=5),
-        concurrency=dict(type="int", default=8),
-        max_jobs=dict(type="int", default=0),
-        fail_on_error=dict(type="bool", default=True),
     )
+    spec.update(runner_argument_spec())
+    return spec
 
 
 def deploy_requests(params):
     """The workflows to deploy, validated."""
-    check_positive(params, ("wait_timeout", "poll_interval", "concurrency"))
-    if params["max_jobs"] < 0:
-        raise PlanError("max_jobs must be 0 (no cap) or more")
     if params["workflows"] is None:
         return [DeployRequest(identifier(params["workflow_id"], "workflow_id", required=True))]
     return [DeployRequest(identifier(item["workflow_id"], "workflows[%d].workflow_id" % index, required=True),

@@ -22,6 +22,7 @@ author:
   - AI for Process collection maintainers (@koreai)
 extends_documentation_fragment:
   - koreai.ai_for_process.connection
+  - koreai.ai_for_process.runner
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
@@ -165,20 +166,6 @@ options:
         starting the job; resume it later with O(dock_status_id).
     type: bool
     default: true
-  wait_timeout:
-    description:
-      - Seconds to wait for each export job. On timeout the task fails and returns RV(dock_status_id).
-    type: float
-    default: 600
-  poll_interval:
-    description:
-      - Longest wait, in seconds, between two dock status reads of a job.
-      - The first read happens 0.25 s after the job started; each following wait is half the time the job has run
-        so far, up to this value. So a job is seen done soon after it ends, whether it takes one second or ten
-        minutes, with few reads. The jobs of a batch are read together in rounds.
-      - A read answered with HTTP 429 waits for C(Retry-After) and goes on until O(wait_timeout).
-    type: float
-    default: 5
   dock_status_id:
     description:
       - Resume a job started earlier with O(wait=false) (or one that timed out) instead of starting a new one. Use
@@ -190,17 +177,6 @@ options:
     description:
       - Download URL returned when the job was started; used when the dock status does not give one.
     type: str
-  concurrency:
-    description:
-      - Most HTTP requests in flight at once in a batch. Jobs run on the server in parallel, so all of them are
-        started as fast as this bound allows.
-    type: int
-    default: 8
-  max_jobs:
-    description:
-      - Most workflows being exported at once (from the start of the job to the file in place); V(0) means no cap.
-    type: int
-    default: 0
   manifest:
     description:
       - With O(workflows), also keep a JSON manifest at this path, holding per workflow its file, sha256, content digest,
@@ -208,14 +184,6 @@ options:
       - An entry changes only when its file changes or its workflow fails, so a rerun that exports nothing new
         leaves the manifest untouched. It is written atomically, mode C(0600) unless O(mode) is set.
     type: path
-  fail_on_error:
-    description:
-      - With O(workflows), fail the task after all workflows finished when any of them failed. With V(false) the
-        task succeeds and RV(results) tells which ones failed.
-      - One workflow's failure never stops the others, except an answer every workflow would get (the key refused,
-        the host unreachable), after which the workflows not started yet are not started and are reported as such.
-    type: bool
-    default: true
 notes:
   - Files are created with mode C(0600) (or O(mode)) from their first byte, because exports hold the workflow's
     environment variables, which may be secrets; backups too. An existing file keeps its mode unless O(mode) is set.
@@ -382,13 +350,13 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors impo
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import ExportOperation
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import file_options_from, make_private_dirs
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._manifest import write_manifest
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule, runner_argument_spec
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import check_positive, plan_requests
 
 
 def argument_spec():
     """The module's own options (the connection options come from KoreaiModule)."""
-    return dict(
+    spec = dict(
         workflow_id=dict(type="str", aliases=["tool_id"]),
         flow_id=dict(type="str", aliases=["callflow_id"]),
         name=dict(type="str"),
@@ -411,15 +379,12 @@ def argument_spec():
         max_members=dict(type="int", default=DEFAULT_MAX_MEMBERS),
         max_member_bytes=dict(type="int", default=DEFAULT_MAX_MEMBER_BYTES),
         wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="float", default=600),
-        poll_interval=dict(type="float", default=5),
         dock_status_id=dict(type="str"),
         download_url=dict(type="str"),
-        concurrency=dict(type="int", default=8),
-        max_jobs=dict(type="int", default=0),
         manifest=dict(type="path"),
-        fail_on_error=dict(type="bool", default=True),
     )
+    spec.update(runner_argument_spec())
+    return spec
 
 
 def create_batch_dest(module):

@@ -29,6 +29,7 @@ author:
   - AI for Process collection maintainers (@koreai)
 extends_documentation_fragment:
   - koreai.ai_for_process.connection
+  - koreai.ai_for_process.runner
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
   - koreai.ai_for_process.attributes
@@ -119,28 +120,6 @@ options:
         refuses as too large (HTTP 413) also goes through a session.
     type: int
     default: 26214400
-  wait_timeout:
-    description: Seconds to wait for each job (the compare export, the import, the verify export).
-    type: float
-    default: 600
-  poll_interval:
-    description: Longest wait in seconds between two dock status reads of a job; reads start fast and slow down.
-    type: float
-    default: 5
-  concurrency:
-    description: Most HTTP requests in flight at once in a batch.
-    type: int
-    default: 8
-  max_jobs:
-    description: Most workflows being imported at once; V(0) means no cap.
-    type: int
-    default: 0
-  fail_on_error:
-    description:
-      - With O(workflows), fail the task after all workflows finished when any of them failed. With V(false) the
-        task succeeds and RV(results) tells which ones failed.
-    type: bool
-    default: true
 notes:
   - The API key needs the C(Export workflow) scope (to compare and verify) and the C(Import workflow) scope.
   - An imported workflow starts "In Development" on the server until it is deployed (O(deploy=true), or
@@ -236,7 +215,7 @@ import json
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._import import ImportOperation, ImportRequest, ImportSettings
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import DEFAULT_IGNORE_KEYS
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule, runner_argument_spec
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import PlanError, check_positive, identifier, text
 
 
@@ -257,12 +236,8 @@ def argument_spec():
         deploy=dict(type="bool", default=False),
         file_context=dict(type="str", default="bulkImport"),
         chunk_size=dict(type="int", default=25 * 1024 * 1024),
-        wait_timeout=dict(type="float", default=600),
-        poll_interval=dict(type="float", default=5),
-        concurrency=dict(type="int", default=8),
-        max_jobs=dict(type="int", default=0),
-        fail_on_error=dict(type="bool", default=True),
     )
+    spec.update(runner_argument_spec())
     return spec
 
 
@@ -295,9 +270,7 @@ def import_request(item, prefix):
 
 def plan_imports(params):
     """Validate params; return the ImportRequests and the ImportSettings."""
-    check_positive(params, ("wait_timeout", "poll_interval", "concurrency", "chunk_size"))
-    if params["max_jobs"] < 0:
-        raise PlanError("max_jobs must be 0 (no cap) or more")
+    check_positive(params, ("chunk_size",))
     if params["workflows"] is None:
         requests = [import_request(params, "")]
     else:

@@ -1,0 +1,47 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to koreai.ai_for_process
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Options of the modules that run jobs (export, import, deploy) through the collection's runner."""
+
+
+class ModuleDocFragment:  # pylint: disable=too-few-public-methods
+    """How jobs are waited for and how many run at once."""
+
+    DOCUMENTATION = r"""
+options:
+  wait_timeout:
+    description:
+      - Seconds to wait for each job to end. On timeout the workflow fails, and its result carries the dock status
+        ID to resume with.
+    type: float
+    default: 600
+  poll_interval:
+    description:
+      - Longest wait, in seconds, between two dock status reads of a job.
+      - The first read happens 0.25 s after the job started; each following wait is half the time the job has run
+        so far, up to this value. So a job is seen done soon after it ends, whether it takes one second or ten
+        minutes, with few reads. The jobs of a batch are read together in rounds.
+      - A read answered with HTTP 429 waits for C(Retry-After) and goes on until O(wait_timeout).
+    type: float
+    default: 5
+  concurrency:
+    description:
+      - Most HTTP requests in flight at once in a batch. Jobs run on the server in parallel, so all of them are
+        started as fast as this bound allows.
+    type: int
+    default: 8
+  max_jobs:
+    description:
+      - Most workflows in progress at once (from the start of the first job to the end of the last step); V(0)
+        means no cap.
+    type: int
+    default: 0
+  fail_on_error:
+    description:
+      - With O(workflows), fail the task after all workflows finished when any of them failed. With V(false) the
+        task succeeds and the results tell which ones failed.
+      - One workflow's failure never stops the others, except an answer every workflow would get (the key refused,
+        the host unreachable), after which the workflows not started yet are not started and are reported as such.
+    type: bool
+    default: true
+"""
