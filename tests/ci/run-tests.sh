@@ -3,7 +3,8 @@
 #   for each ansible-core line: ansible-test sanity, units, integration; then ansible-lint.
 #   then the ecosystem checks (ansible-builder, ansible-runner, docs, galaxy-importer).
 # Needs only PyPI (no Docker). Usage: tests/ci/run-tests.sh [sanity|units|integration|lint|ecosystem ...]
-# MATRIX="2.19:python3 latest:/path/to/python3.13" overrides the ansible-core/Python pairs.
+# MATRIX="2.19:python3 latest:/path/to/python3.13" overrides the ansible-core/Python pairs. The 2.16 line runs units
+# and integration only: its sanity rules predate what the newer lines require of the same code.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -19,12 +20,12 @@ default_matrix() {
   local candidate
   for candidate in "$(pyenv root 2>/dev/null || echo /nonexistent)/versions/3.13.0/bin/python3.13" python3.13; do
     if "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1; then
-      echo "2.19:python3 latest:$candidate"
+      echo "2.16:python3 2.19:python3 latest:$candidate"
       return
     fi
   done
   echo "NOTICE: no Python 3.13 interpreter found; the newest ansible-core line is NOT tested on this machine." >&2
-  echo "2.19:python3"
+  echo "2.16:python3 2.19:python3"
 }
 MATRIX=${MATRIX:-$(default_matrix)}
 
@@ -52,6 +53,9 @@ run_ansible_test() {
   read -r -a extra_args <<<"${ANSIBLE_TEST_ARGS:-}"
   for step in $STEPS; do
     case $step in sanity | units | integration) ;; *) continue ;; esac
+    if [ "$core" = 2.16 ] && [ "$step" = sanity ]; then
+      continue
+    fi
     echo "=== ansible-core $core / Python $pyver: ansible-test $step"
     local start=$SECONDS
     (cd "$DEST" && PATH="$venv/bin:$PATH" ansible-test "$step" --venv --python "$pyver" --color no "${extra_args[@]}")

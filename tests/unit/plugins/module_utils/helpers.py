@@ -3,10 +3,28 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Helpers shared by the module_utils unit tests (all of them talk to the real emulator)."""
 
+import contextlib
 import hashlib
 import io
+import json
 import time
 import zipfile
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core before 2.19
+
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        """Make args the parameters of the next AnsibleModule, as ansible-core 2.19's helper does."""
+        from ansible.module_utils import basic  # pylint: disable=import-outside-toplevel
+
+        saved = basic._ANSIBLE_ARGS  # pylint: disable=protected-access
+        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()  # pylint: disable=protected-access
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS = saved  # pylint: disable=protected-access
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import ApiClient
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import start_export

@@ -7,7 +7,6 @@ import json
 import os
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._deploy import DeployOperation
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import ExportOperation
@@ -15,7 +14,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._import impo
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import PlanError, plan_requests
 from ansible_collections.koreai.ai_for_process.plugins.modules import workflow_deploy, workflow_export, workflow_import
-from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import write_zip
+from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import patch_module_args, write_zip
 
 FAST = dict(poll_interval=0.05, wait_timeout=10, retries=1, timeout=5)
 

@@ -8,14 +8,15 @@ import os
 import stat
 from collections import defaultdict
 
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import inspect_archive
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import ExportOperation
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import plan_requests
 from ansible_collections.koreai.ai_for_process.plugins.modules.workflow_export import argument_spec
-from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import WRONG_KEY, api_log, sha256_of
+from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import (
+    WRONG_KEY, api_log, patch_module_args, sha256_of,
+)
 
 IDS = ["a-%04d" % number for number in range(1, 21)]
 
