@@ -125,8 +125,8 @@ def failure_reason(failure):
 
 def read_dock_status(client, dock_status_id, job=None, deadline=None):
     """GET one dock status (no retry wait past deadline); return (job updated with it, the raw document)."""
-    job = job or Job("dock status %s" % dock_status_id, dock_status_id=dock_status_id)
-    action = "dock status %s of the %s" % (dock_status_id, job.action)
+    action = "dock status %s of the %s" % (dock_status_id, job.action) if job else "dock status %s" % dock_status_id
+    job = job or Job("job of dock status %s" % dock_status_id, dock_status_id=dock_status_id)
     response = client.get(client.api_url("api", "public", "dock-status", dock_status_id), deadline=deadline)
     raise_for_status(response, client, action, not_found="dock status %s not found on %s" % (dock_status_id, client.origin))
     document = parse_json_object(response, action)
