@@ -118,8 +118,9 @@ def failure_reason(failure):
     for value in failure.values():
         for item in value if isinstance(value, list) else [value]:
             text = str(item.get("message") or item.get("msg") or item) if isinstance(item, dict) else str(item)
-            if text not in reasons:
-                reasons.append(text)
+            if any(text in reason for reason in reasons):
+                continue
+            reasons = [reason for reason in reasons if reason not in text] + [text]
     return "; ".join(reasons) or "the server gave no reason"
 
 

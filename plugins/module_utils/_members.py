@@ -17,7 +17,7 @@ import zipfile
 import zlib
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import check_extractable
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError, UnsafeArchive
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import (
     contains_placeholder, is_placeholder, member_role, placeholder_pointers,
 )
@@ -74,6 +74,8 @@ def members_of_archive(path, where):
                 _add(members, info.filename, _parse(info.filename, archive.read(info), where), where)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError) as exc:
         raise SourceError("%s is not a readable zip archive (%s)" % (where, exc))
+    except UnsafeArchive as exc:
+        raise SourceError("%s cannot be used: %s" % (where, exc.message))
     return members
 
 

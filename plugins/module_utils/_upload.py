@@ -4,9 +4,9 @@
 """Internal to koreai.ai_for_process: the File Upload API.
 
 A file up to ``chunk_size`` bytes goes in one multipart POST to
-``/api/public/files``; a larger one, or one the server refuses as too large
-(HTTP 413), goes through an upload session: start, one POST per chunk
-(``chunkNumber`` counted from 0), complete. Either way the answer's file id is
+``/api/public/files``; a larger one goes through an upload session: start,
+one POST per chunk (``chunkNumber`` counted from 0), complete. What the server
+refuses as too large (HTTP 413) is sent again in smaller chunks. Either way the answer's file id is
 what an import refers to. Uploads are POSTs, retried only where the server
 cannot have acted (the client's rule).
 """
@@ -19,6 +19,7 @@ FILE_ID_KEYS = ("fileId", "file_id", "_id", "id")
 SESSION_ID_KEYS = ("sessionId", "session_id", "_id", "id")
 UPLOAD_SCOPE = "Import workflow"
 DEFAULT_CHUNK_SIZE = 25 * 1024 * 1024
+SMALLEST_CHUNK = 256  # chunks are halved after an HTTP 413 down to this size
 CONTENT_TYPE = "application/json"
 
 
@@ -32,14 +33,25 @@ def _answer_value(response, client, action, keys, what):
 
 
 def upload_file(client, file_name, content, file_context, chunk_size=DEFAULT_CHUNK_SIZE):
-    """Upload content (bytes) as file_name; return the server's file id."""
+    """Upload content (bytes) as file_name; return the server's file id.
+
+    A file the server refuses as too large (HTTP 413), whole or in chunks, is sent again in a new upload session
+    with chunks half as large, down to SMALLEST_CHUNK bytes.
+    """
     action = "upload of %s" % file_name
     if len(content) <= chunk_size:
         response = client.post(client.api_url("api", "public", "files"), data={"fileContext": file_context},
                                files={"file": (file_name, content, CONTENT_TYPE)})
         if response.status_code != 413:
             return _answer_value(response, client, action, FILE_ID_KEYS, "file id")
-    return upload_in_session(client, file_name, content, file_context, chunk_size)
+        chunk_size = max(len(content) // 2, SMALLEST_CHUNK)
+    while True:
+        try:
+            return upload_in_session(client, file_name, content, file_context, chunk_size)
+        except ApiError as exc:
+            if exc.status != 413 or chunk_size <= SMALLEST_CHUNK:
+                raise
+            chunk_size = max(chunk_size // 2, SMALLEST_CHUNK)
 
 
 def upload_in_session(client, file_name, content, file_context, chunk_size):

@@ -116,8 +116,8 @@ options:
     default: bulkImport
   chunk_size:
     description:
-      - Files larger than this many bytes are uploaded in an upload session, in chunks of this size. A file the server
-        refuses as too large (HTTP 413) also goes through a session.
+      - Files larger than this many bytes are uploaded in an upload session, in chunks of this size. What the server
+        refuses as too large (HTTP 413) is sent again through a session in chunks half as large, down to 256 bytes.
     type: int
     default: 26214400
 notes:

@@ -191,3 +191,22 @@ def test_the_wrong_kind_is_named(emulator, tmp_path):
     emulator.config(entity="workflows")
     result = export(emulator, "dev", tmp_path, ["a-0011"], kind="tool")["a-0011"]
     assert result["msg"].endswith("set kind: workflow")
+
+
+def test_a_file_refused_as_too_large_goes_through_a_session_in_smaller_chunks(emulator, tmp_path):
+    exported = export(emulator, "dev", tmp_path, ["a-0012"])["a-0012"]
+    emulator.config(upload_limit=300)
+    (result,) = import_(emulator, "staging", src=exported["dest"], workflow_id="a-0012")
+    assert (result["changed"], result["failed"], result["verified"]) == (True, False, True), result["msg"]
+    uploads = emulator.uploads()
+    assert any(upload["via"] == "session" for upload in uploads)
+    assert all(upload["via"] == "session" for upload in uploads if upload["size"] > 300)
+
+
+def test_a_failed_import_names_its_reason_once(emulator, tmp_path):
+    exported = export(emulator, "dev", tmp_path, ["a-0013"])["a-0013"]
+    emulator.fault("a-0013", "import_failed", env="staging")
+    (result,) = import_(emulator, "staging", src=exported["dest"], workflow_id="a-0013")
+    assert result["failed"] is True and "FAILED on the server" in result["msg"]
+    reason = result["msg"].split("(", 1)[1]
+    assert all(reason.count(part) == 1 for part in reason.rstrip(")").split("; "))
