@@ -15,6 +15,7 @@ leaves it becomes that workflow's failed result, in one place.
 Generators only ever run on the main thread, so they may move and write files.
 """
 
+import math
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -24,8 +25,8 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._client impo
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import JobTimeout, KoreaiError, RateLimited
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import poll_job
 
-FIRST_POLL_DELAY = 0.25  # seconds after a job started
-POLL_GROWTH = 0.5  # each wait is this share of the time the job has run so far, at most poll_interval
+FIRST_POLL_DELAY = 0.25  # seconds: the age of a job at its first read; half of it is the shortest wait between reads
+POLL_GROWTH = 0.5  # each step of the schedule is this share of the job's age at the step's start, at most poll_interval
 ROUND_WINDOW = 0.1  # polls due within this many seconds (at most half their wait) go out in the same round
 
 
@@ -67,10 +68,20 @@ class Wait:
 def next_poll_delay(elapsed, cap):
     """Seconds until the next read of a job that has run for elapsed seconds.
 
-    The wait grows with the job's age, so the time between a job's end and the read that sees it stays
-    near POLL_GROWTH of the job's duration, and polls per job grow like log(duration) until the cap.
+    Reads fall on a fixed schedule of the job's age: FIRST_POLL_DELAY, then steps of POLL_GROWTH of the age reached
+    (at least the first delay, at most cap). So the time between a job's end and the read that sees it stays within
+    POLL_GROWTH of its duration, polls per job grow like log(duration) until the cap, and slow answers do not push
+    later reads back: the next read is the next point of the schedule at least half a first delay away.
     """
-    return min(max(FIRST_POLL_DELAY, elapsed * POLL_GROWTH), cap)
+    first = min(FIRST_POLL_DELAY, cap)
+    point = first
+    while point < elapsed + first / 2:
+        step = min(max(first, point * POLL_GROWTH), cap)
+        if step == cap:  # from here on the points are cap apart
+            point += math.ceil((elapsed + first / 2 - point) / cap) * cap
+            break
+        point += step
+    return point - elapsed
 
 
 @dataclass(eq=False)
