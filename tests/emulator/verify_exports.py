@@ -38,7 +38,7 @@ def wanted_files(directory, count):
         return {"a-%04d.zip" % number: "a-%04d" % number for number in range(1, count + 1)}
     with open(os.path.join(directory, "manifest.json"), encoding="utf-8") as handle:
         entries = json.load(handle)["workflows"]
-    return {entry["file"]: entry["workflow_id"] for entry in entries if entry["status"] == "SUCCESS"}
+    return {entry["file"]: entry["workflow_id"] for entry in entries if entry.get("file")}
 
 
 def expected_of(admin, env, workflow_id):
