@@ -12,12 +12,13 @@ always reported as a change.
 from dataclasses import dataclass
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import raise_for_status
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, KoreaiError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import is_router_404
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import DOCK_STATUS_ID_KEYS, Job, parse_json_object, update_job
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Call, Wait
 
 ACTIONS = {"deployed": ("deploy", "Deploy"), "undeployed": ("undeploy", "Undeploy")}
+DEPLOY_FIELDS = {"dock_status_id": "deploy_dock_status_id", "status": "deploy_status"}
 
 
 @dataclass
@@ -53,7 +54,11 @@ def deploy_steps(client, workflow_id, state, result):
     job = yield Call(start_deploy, client, workflow_id, state)
     result.update(deploy_dock_status_id=job.dock_status_id, deploy_status=job.status)
     if not job.succeeded:
-        job = yield Wait(job)
+        try:
+            job = yield Wait(job)
+        except KoreaiError as exc:  # the result's own job ids stay those of the step before (an import)
+            exc.details = {DEPLOY_FIELDS.get(key, key): value for key, value in exc.details.items()}
+            raise
     result.update(deploy_status=job.status, deployed=state == "deployed")
     return job
 

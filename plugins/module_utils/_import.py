@@ -162,10 +162,10 @@ class ImportOperation:
         result.update(status=job.status, workflow_id=result["workflow_id"] or job.server_workflow_id)
         if not result["workflow_id"]:
             raise ApiError("%s succeeded but neither its answer nor its dock status named the new workflow's id" % job.action)
-        verified = yield from self._verify(request, result["workflow_id"], wanted, result)
+        result["verified"] = yield from self._verify(request, result["workflow_id"], wanted, result)
         if self.options.deploy:
             yield from deploy_steps(self.client, result["workflow_id"], "deployed", result)
-        return dict(verified=verified, msg="imported %s%s" % (", ".join(result["members_changed"]) or "(forced)",
+        return dict(msg="imported %s%s" % (", ".join(result["members_changed"]) or "(forced)",
                                                               " and deployed" if self.options.deploy else ""))
 
     def _export_target(self, request):

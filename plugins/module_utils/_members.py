@@ -19,7 +19,7 @@ import zlib
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import check_extractable
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError, UnsafeArchive
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import (
-    contains_placeholder, is_placeholder, member_role, placeholder_pointers,
+    contains_placeholder, is_placeholder, member_role, placeholder_pointers, redacted,
 )
 
 ROLES = ("flow", "app", "env")
@@ -137,12 +137,12 @@ def changed_roles(wanted, current, ignore_keys, roles=ROLES):
 def definition_digest(members, ignore_keys):
     """sha256 over the flow and app definitions as compared (ignore_keys removed): the same source, the same digest.
 
-    The environment variables are left out: they differ per environment, and a digest of them could be used to
-    test guesses at their values."""
+    Secret values are redacted first and the environment variables left out, so that the digest, which may be
+    kept beside a redacted tree, cannot be used to test guesses at them."""
     digest = hashlib.sha256()
     for role in ("flow", "app"):
         if role in members:
-            document = without_keys(members[role].document, ignore_keys)
+            document = redacted(members[role].name, without_keys(members[role].document, ignore_keys))
             digest.update(role.encode("ascii") + b"\0")
             digest.update(json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
             digest.update(b"\0")

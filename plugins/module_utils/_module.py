@@ -107,8 +107,9 @@ class KoreaiModule(AnsibleModule):
         diffs = [result.pop("diff") for result in results if result.get("diff")]
         failures = [result for result in results if result["failed"]]
         changed = sum(1 for result in results if result["changed"])
+        unchanged = sum(1 for result in results if not result["changed"] and not result["failed"])
         outcome = dict(changed=bool(changed), results=results, elapsed=elapsed, summary=dict(
-            total=len(results), changed=changed, failed=len(failures), unchanged=len(results) - changed - len(failures)))
+            total=len(results), changed=changed, failed=len(failures), unchanged=unchanged))
         outcome.update(extra, changed=bool(changed) or bool(extra.get("changed")))
         if diffs:
             outcome["diff"] = diffs

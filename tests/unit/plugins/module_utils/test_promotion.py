@@ -210,3 +210,15 @@ def test_a_failed_import_names_its_reason_once(emulator, tmp_path):
     assert result["failed"] is True and "FAILED on the server" in result["msg"]
     reason = result["msg"].split("(", 1)[1]
     assert all(reason.count(part) == 1 for part in reason.rstrip(")").split("; "))
+
+
+def test_a_failed_deploy_after_an_import_keeps_the_import_facts(emulator, tmp_path):
+    exported = export(emulator, "dev", tmp_path, ["a-0014", "a-0015"])
+    emulator.fault("a-0014", "deploy_failed", env="staging")
+    results = import_(emulator, "staging", deploy=True, workflows=[
+        {"src": exported[wid]["dest"], "workflow_id": wid} for wid in ("a-0014", "a-0015")])
+    failed, fine = results
+    assert failed["failed"] is True and "deploy of workflow a-0014" in failed["msg"]
+    assert failed["verified"] is True and failed["dock_status_id"] != failed["deploy_dock_status_id"]
+    assert failed["deploy_status"] == "FAILED" and failed["status"] == "SUCCESS"
+    assert fine["failed"] is False and fine["deployed"] is True
