@@ -10,10 +10,10 @@ test:  ## set up, then run every test: sanity, units, integration (two ansible-c
 clean:
 	rm -rf .venv demo-output tests/output
 
-bench:  ## the benchmark of issue 7: the role vs a task loop vs a uri/get_url playbook (not part of make test)
+bench:  ## the benchmark: the poll schedule, the role vs a task loop vs a uri/get_url playbook, the import path (not part of make test)
 	tests/benchmark/run.sh
 
-load:  
+load:  ## the full-size load run: 500 workflows in two environments with injected faults (not part of make test)
 	tests/load/run-load.sh
 
 docs:  ## build the docsite (antsibull-docs) and print where it is

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The full-size load run of issue 6 (`make load`): LOAD_PER_ENV workflows (default 250) in each of two
+# The full-size load run (`make load`): LOAD_PER_ENV workflows (default 250) in each of two
 # emulated environments (dev, staging), 500 in all, exported by the collection's workflow_export while
 # the emulator injects transient faults (429, 5xx, resets, truncated downloads) into LOAD_FAULT_RATE
 # (default 0.1) of all requests. It runs the integration target workflow_export_load (the test command
