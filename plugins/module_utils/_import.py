@@ -5,7 +5,8 @@
 
 The operation exports the target workflow (nothing written to disk), compares it
 with the source member by member, and only when they differ uploads the members,
-starts the import, waits for it and exports the target once more to verify.
+starts the import, waits for it, deploys it when asked, and exports the target
+once more to verify.
 Members map to the import body as: flow definition -> ``flowDataFileId``, app
 definition -> ``workflowDataFileId``, environment variables -> ``envVariablesFileId``.
 """
@@ -162,9 +163,9 @@ class ImportOperation:
         result.update(status=job.status, workflow_id=result["workflow_id"] or job.server_workflow_id)
         if not result["workflow_id"]:
             raise ApiError("%s succeeded but neither its answer nor its dock status named the new workflow's id" % job.action)
-        result["verified"] = yield from self._verify(request, result["workflow_id"], wanted, result)
-        if self.options.deploy:
+        if self.options.deploy:  # before the verify: a server may export the deployed version, not the imported one
             yield from deploy_steps(self.client, result["workflow_id"], "deployed", result)
+        result["verified"] = yield from self._verify(request, result["workflow_id"], wanted, result)
         return dict(msg="imported %s%s" % (", ".join(result["members_changed"]) or "(forced)",
                                                               " and deployed" if self.options.deploy else ""))
 

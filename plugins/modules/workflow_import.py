@@ -107,7 +107,11 @@ options:
   deploy:
     description:
       - Deploy the workflow right after an import that changed it, in the same task (an imported workflow stays
-        "In Development" until deployed). Nothing is deployed when the import was unchanged, so a rerun stays free.
+        "In Development" until deployed), before the export that verifies it. Nothing is deployed when the import
+        was unchanged, so a rerun stays free.
+      - No API tells whether a workflow is deployed. A server that exports the deployed version shows a workflow
+        whose deploy failed as still different, so the next run imports and deploys it again; on a server that
+        exports the imported version, deploy it with M(koreai.ai_for_process.workflow_deploy) after a failed deploy.
     type: bool
     default: false
   file_context:
