@@ -25,8 +25,8 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._client impo
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import JobTimeout, KoreaiError, RateLimited
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import poll_job
 
-FIRST_POLL_DELAY = 0.25  # seconds: the age of a job at its first read; half of it is the shortest wait between reads
-POLL_GROWTH = 0.5  # each step of the schedule is this share of the job's age at the step's start, at most poll_interval
+FIRST_POLL_DELAY = 0.3  # seconds: the age of a job at its first read; half of it is the shortest wait between reads
+POLL_GROWTH = 0.42  # each step of the schedule is this share of the job's age at the step's start, at most poll_interval
 ROUND_WINDOW = 0.1  # polls due within this many seconds (at most half their wait) go out in the same round
 
 

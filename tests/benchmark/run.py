@@ -51,6 +51,7 @@ TITLES = {
     "reference_import": "hand-written: uri upload x3, uri import, uri until (delay 2), every run",
     "baseline": "Ansible alone: ping, assert, debug",
 }
+BASELINE_MODULE_TASK = "Run a minimal module"  # the task of baseline.yml that runs a module
 RESULT_FIELDS = ("posts", "polls", "downloads", "uploads", "imports")
 
 # The targets.
@@ -469,10 +470,10 @@ def report_ratio(rep, results, floor):
             fmt(statistics.median(run.cpu for run in variant_runs))))
     ratio = median_wall(runs["reference_each"]) / role
     rep.target("20 wf, T = 1 s: hand-written (one after the other) / role >= %sx" % fmt(RATIO_TARGET, 0),
-               "%sx (floor %sx)" % (fmt(ratio), fmt(median_wall(runs["reference_each"]) / floor)), ratio >= RATIO_TARGET)
-    rep.add("", "Floor of the role here: T + one download + one Ansible start-up and exit (the baseline playbook's "
-                "wall time without its tasks) = %s s, so the best ratio this reference allows is %sx. Against the "
-                "batched hand-written playbook the role is %sx." % (
+               "%sx (at the floor %sx)" % (fmt(ratio), fmt(median_wall(runs["reference_each"]) / floor)), ratio >= RATIO_TARGET)
+    rep.add("", "Floor here: T + one download + a playbook of one minimal module task (the baseline playbook "
+                "without its assert and debug tasks) = %s s; a role at the floor would be %sx faster than this "
+                "hand-written playbook. Against the batched hand-written playbook the role is %sx." % (
                     fmt(floor, 2), fmt(median_wall(runs["reference_each"]) / floor),
                     fmt(median_wall(runs["reference"]) / role)), "")
 
@@ -631,9 +632,10 @@ def report(args, results, floor, load_before, profile_path):
     rep = Report()
     if "ratio" in results:
         baseline = results.get("overhead", {}).get("baseline")
-        startup = statistics.median(run.wall - sum(s for n, s in task_spans(run) if not n.startswith("Ansible"))
-                                    for run in baseline) if baseline else 1.1
-        report_ratio(rep, results, 1.0 + floor["download"] + startup)
+        playbook = statistics.median(run.wall - sum(seconds for name, seconds in task_spans(run)
+                                     if name != BASELINE_MODULE_TASK and not name.startswith("Ansible "))
+                                     for run in baseline) if baseline else 1.7
+        report_ratio(rep, results, 1.0 + floor["download"] + playbook)
     if "scale" in results:
         report_scale(rep, results)
     if "overshoot" in results:
