@@ -16,9 +16,10 @@ Generators only ever run on the main thread, so they may move and write files.
 """
 
 import math
+import queue
 import time
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import display_url
@@ -112,8 +113,9 @@ class Runner:
         self.settings = settings
         self.operation = operation
         self._pool = None
-        self._futures = {}
-        self._waiting = []
+        self._futures = {}  # future -> (item, slot in a Calls step or None, whether it is a poll)
+        self._completed = queue.Queue()  # futures as they finish, so each completion costs O(1)
+        self._waiting = {}  # items whose job is being polled (a dict keeps their order)
         self._in_flight = 0
         self._pilot = None
         self._stop_reason = None
@@ -179,15 +181,15 @@ class Runner:
             item.wait_started = time.monotonic()
             item.poll_delay = next_poll_delay(0, self.settings.poll_interval)
             item.next_poll = item.wait_started + item.poll_delay
-            self._waiting.append(item)
+            self._waiting[item] = None
         elif isinstance(step, Calls):
             item.gathered, item.gather_error, item.gather_left = [None] * len(step.calls), None, len(step.calls)
             for slot, call in enumerate(step.calls):
-                self._futures[self._pool.submit(call.function, *call.args)] = (item, slot)
+                self._submit((item, slot, False), call.function, *call.args)
             if not step.calls:
                 self._advance(item, [])
         else:
-            self._futures[self._pool.submit(step.function, *step.args)] = (item, None)
+            self._submit((item, None, False), step.function, *step.args)
 
     def _settle(self, item, outcome):
         item.result.update(outcome)
@@ -217,7 +219,7 @@ class Runner:
                 item.polling = True
                 item.polls += 1
                 deadline = item.wait_started + self.settings.wait_timeout
-                self._futures[self._pool.submit(poll_job, self.client, item.job, deadline)] = (item, None)
+                self._submit((item, None, True), poll_job, self.client, item.job, deadline)
 
     def _seconds_to_next_poll(self):
         due = [item.next_poll for item in self._waiting if not item.polling]
@@ -229,15 +231,15 @@ class Runner:
         now = time.monotonic()
         deadline = item.wait_started + self.settings.wait_timeout
         if error is None and item.job.succeeded:
-            self._waiting.remove(item)
+            del self._waiting[item]
             self._advance(item, item.job)
             return
         if error is not None and not isinstance(error, RateLimited):
-            self._waiting.remove(item)
+            del self._waiting[item]
             self._advance(item, error=error)
             return
         if now >= deadline:
-            self._waiting.remove(item)
+            del self._waiting[item]
             self._advance(item, error=JobTimeout(self._timeout_message(item.job), **self._resume_data(item.job)))
             return
         delay = next_poll_delay(now - item.wait_started, self.settings.poll_interval)
@@ -260,21 +262,37 @@ class Runner:
 
     # --- completions --------------------------------------------------------------
 
+    def _submit(self, key, function, *args):
+        future = self._pool.submit(function, *args)
+        self._futures[future] = key
+        future.add_done_callback(self._completed.put)
+
     def _collect(self, timeout):
+        """Handle the completions that came in, waiting up to timeout seconds for the first one."""
         if not self._futures:
             if timeout:
                 time.sleep(timeout)
             return
-        done, _pending = wait(list(self._futures), timeout=timeout, return_when=FIRST_COMPLETED)
-        for future in done:
-            item, slot = self._futures.pop(future)
-            error = future.exception()
-            if slot is not None:
-                self._gathered(item, slot, error or future.result(), error is not None)
-            elif item in self._waiting:
-                self._polled(item, error)
-            else:
-                self._advance(item, None if error else future.result(), error)
+        try:
+            future = self._completed.get(timeout=timeout)
+        except queue.Empty:
+            return
+        while True:
+            self._completion(future)
+            try:
+                future = self._completed.get_nowait()
+            except queue.Empty:
+                return
+
+    def _completion(self, future):
+        item, slot, is_poll = self._futures.pop(future)
+        error = future.exception()
+        if slot is not None:
+            self._gathered(item, slot, error or future.result(), error is not None)
+        elif is_poll:
+            self._polled(item, error)
+        else:
+            self._advance(item, None if error else future.result(), error)
 
     def _gathered(self, item, slot, outcome, is_error):
         """One Call of a Calls step came back; the step's outcome goes on once all of them did."""
