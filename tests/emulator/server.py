@@ -56,6 +56,8 @@ TERMINAL_FAULTS = {"job_failed": "FAILED", "job_cancelled": "CANCELLED", "job_er
                    "deploy_failed": "FAILED"}
 UNKNOWN_STATUS = "WEIRD_STATE"
 DEFAULT_KEYS = "dev=kg-test-dev,staging=kg-test-staging,prod=kg-test-prod"
+NUMERIC_CONFIG = {"job_duration": float, "fault_rate": float, "download_padding": int, "upload_limit": int,
+                  "large_json_bytes": int}
 CONFIG_KEYS = ("shape", "route", "job_duration", "fault_rate", "fault_kinds", "download_padding", "upload_limit",
                "member_style", "path_prefix", "entity", "download_encoding", "download_scheme_http", "volatile_key",
                "non_ascii", "large_json_bytes")
@@ -362,6 +364,9 @@ class State:  # pylint: disable=too-many-instance-attributes
         if unknown:
             raise ValueError("unknown config keys: %s" % ", ".join(sorted(unknown)))
         body = dict(body)
+        for key, kind in NUMERIC_CONFIG.items():  # an admin client may send numbers as text
+            if body.get(key) is not None:
+                body[key] = kind(body[key])
         if "shape" in body:
             check_shape(body["shape"], allow_mixed=True)
         if body.get("route", "both") not in ROUTES:
