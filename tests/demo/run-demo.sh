@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, end to end: a virtualenv with ansible-core and requests, the collection built and
 # installed from its tarball, the bundled emulator started, the export_workflows role run against
-# two emulated environments (dev, staging), then the emulator stopped.
+# two emulated environments (dev, staging), then dev's reviewed tree promoted into staging and prod
+# with the promote_workflows role (plan, then apply), then the emulator stopped.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VENV=${VENV:-$REPO/.venv}
@@ -22,6 +23,15 @@ export KOREAI_DEMO_STATE="$STATE"
 echo "=== ansible-playbook koreai.ai_for_process.export (two environments)"
 ansible-playbook koreai.ai_for_process.export -i "$REPO/tests/demo/inventory.yml" -e "export_workflows_dest=$OUT"
 
+# The emulator starts afresh each time: ids recorded by an earlier demo name workflows it no longer has.
+rm -rf "$OUT/ids" "$OUT/promotions"
+
+echo "=== ansible-playbook koreai.ai_for_process.promote --check (the plan: dev's tree into staging, then prod)"
+ansible-playbook koreai.ai_for_process.promote -i "$REPO/tests/demo/targets.yml" -e "promote_workflows_src=$OUT/dev" --check
+
+echo "=== ansible-playbook koreai.ai_for_process.promote (the apply)"
+ansible-playbook koreai.ai_for_process.promote -i "$REPO/tests/demo/targets.yml" -e "promote_workflows_src=$OUT/dev"
+
 echo "=== exported files:"
 for env in dev staging; do
   archives=("$OUT/$env"/*.zip)
@@ -29,3 +39,5 @@ for env in dev staging; do
   echo "  $OUT/$env/manifest.json"
   echo "  $OUT/$env/extracted/  (pretty-printed JSON for review)"
 done
+echo "  $OUT/ids/staging.yml, $OUT/ids/prod.yml   (each environment's workflow ids, to commit)"
+echo "  $OUT/promotions/                          (each environment's promotion report)"
