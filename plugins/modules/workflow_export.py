@@ -189,6 +189,9 @@ notes:
     environment variables, which may be secrets; backups too. An existing file keeps its mode unless O(mode) is set.
   - The archive holds C(flow_definition.json), C(app_definition.json) and C(env_variables.json); the module does not
     depend on these names.
+  - The content digest counts JSON members as parsed documents, so key order, indentation and timestamps of the zip
+    do not matter; JSON members over 32 MiB count by their bytes. A value the server changes on every export (an
+    export timestamp inside a member) is content too, so each export from such a server reports C(changed).
   - When run on localhost, set C(ansible_python_interpreter) to C({{ ansible_playbook_python }}) so the module runs
     with the Python that has C(requests).
 seealso:

@@ -9,6 +9,7 @@ import stat
 from collections import defaultdict
 
 
+from ansible_collections.koreai.ai_for_process.plugins.module_utils import _archive
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import inspect_archive
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import ExportOperation
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
@@ -240,3 +241,37 @@ def test_a_cancelled_job_stops_the_wait_at_once(emulator, tmp_path):
     result = run(emulator, tmp_path, ["a-0001"], wait_timeout=30)["a-0001"]
     assert result["failed"] and "CANCELLED on the server" in result["msg"]
     assert result["polls"] < 100  # waiting to wait_timeout would take about 600 reads at poll_interval=0.05
+
+
+def test_non_ascii_content_exports_and_reruns_unchanged(emulator, tmp_path):
+    emulator.config(non_ascii=True)
+    extract = tmp_path / "tree"
+    first = run(emulator, tmp_path, ["a-0001"], extract_to=str(extract))["a-0001"]
+    assert_exported(emulator, first, tmp_path)
+    flow = json.loads((extract / "a-0001" / "flow_definition.json").read_text(encoding="utf-8"))
+    assert "請求書" in json.dumps(flow, ensure_ascii=False)
+    again = run(emulator, tmp_path, ["a-0001"], extract_to=str(extract))["a-0001"]
+    assert again["changed"] is False
+
+
+def test_json_members_over_the_canonical_limit_are_compared_as_bytes(emulator, tmp_path, monkeypatch):
+    """Documented: JSON members larger than CANONICAL_JSON_LIMIT count by their bytes, so a server that formats
+    them anew on every export (as the emulator does) makes every export a change; smaller ones count as parsed."""
+    emulator.config(large_json_bytes=8192)
+    monkeypatch.setattr(_archive, "CANONICAL_JSON_LIMIT", 4096)
+    first = run(emulator, tmp_path, ["a-0002"])["a-0002"]
+    assert first["failed"] is False and "large_payload.json" in first["members"], first["msg"]
+    second = run(emulator, tmp_path, ["a-0002"])["a-0002"]
+    assert second["changed"] is True and second["content_digest"] != first["content_digest"]
+    monkeypatch.setattr(_archive, "CANONICAL_JSON_LIMIT", 1024 * 1024)
+    assert run(emulator, tmp_path, ["a-0002"])["a-0002"]["changed"] is False
+
+
+def test_a_value_that_changes_on_every_export_changes_the_content_digest(emulator, tmp_path):
+    """Documented: a volatile value (an export timestamp inside a member) is content, so every export is a change."""
+    emulator.config(volatile_key="exportedAt")
+    first = run(emulator, tmp_path, ["a-0003"])["a-0003"]
+    second = run(emulator, tmp_path, ["a-0003"], _ansible_diff=True)["a-0003"]
+    assert first["changed"] is True and second["changed"] is True
+    assert second["content_digest"] != first["content_digest"]
+    assert "exportedAt" in second["diff"]["prepared"]
