@@ -166,8 +166,8 @@ class ImportOperation:
         if self.options.deploy:  # before the verify: a server may export the deployed version, not the imported one
             yield from deploy_steps(self.client, result["workflow_id"], "deployed", result)
         result["verified"] = yield from self._verify(request, result["workflow_id"], wanted, result)
-        return dict(msg="imported %s%s" % (", ".join(result["members_changed"]) or "(forced)",
-                                                              " and deployed" if self.options.deploy else ""))
+        imported = ", ".join(result["members_changed"]) or "(forced)"
+        return dict(msg="imported %s%s" % (imported, " and deployed" if self.options.deploy else ""))
 
     def _export_target(self, request):
         job = yield Call(start_export, self.client, request.workflow_id, request.flow_id)

@@ -525,7 +525,7 @@ def report_overshoot(rep, results, runner):
     rep.add("", "The schedule alone (`next_poll_delay` with FIRST_POLL_DELAY = %s s, POLL_GROWTH = %s, poll_interval "
                 "= %s s; no latency, no rounds), for T log-uniform in 0.5..600 s: overshoot median %.0f%%, p90 %.0f%%, "
                 "max %.0f%% of T." % (runner.FIRST_POLL_DELAY, runner.POLL_GROWTH, cap, 100 * statistics.median(shares),
-                                     100 * quantile(shares, 0.9), 100 * max(shares)), "",
+                                      100 * quantile(shares, 0.9), 100 * max(shares)), "",
             "| T s | " + " | ".join(fmt(duration, 1) for duration in (0.5, 1, 2, 3, 5, 10, 30, 60, 120, 300, 600)) + " |",
             "|---|" + "---:|" * 11)
     points = [simulate(runner.next_poll_delay, duration, cap) for duration in (0.5, 1, 2, 3, 5, 10, 30, 60, 120, 300, 600)]

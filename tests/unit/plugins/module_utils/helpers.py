@@ -11,7 +11,7 @@ import time
 import zipfile
 
 try:
-    from ansible.module_utils.testing import patch_module_args
+    from ansible.module_utils.testing import patch_module_args  # pylint: disable=unused-import
 except ImportError:  # ansible-core before 2.19
 
     @contextlib.contextmanager

@@ -1,5 +1,9 @@
 # Writes a zip of N members, each 1 MiB of zeros deflated to about 1 KiB (usage: bomb.py PATH N).
-import struct, sys, zipfile, zlib
+import struct
+import sys
+import zipfile
+import zlib
+
 path, count = sys.argv[1], int(sys.argv[2])
 data = b"\0" * (1024 * 1024)
 comp = zlib.compressobj(9, zlib.DEFLATED, -15)
