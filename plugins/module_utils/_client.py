@@ -345,6 +345,17 @@ class ApiClient:
         """Keep the route spelling the server answered for call, so later requests try it first."""
         self._routes[call] = spelling
 
+    def post_on_route(self, entity_id, verb, **kwargs):
+        """POST .../{route}/{entity_id}/{verb} on the first route spelling of the kind that is not the web router's
+        404, remembering it; return that answer, or the last router 404 when no spelling answered."""
+        response = None
+        for route in self.route_candidates(verb, self.kind.routes):
+            response = self.post(self.api_url("api", "public", route, entity_id, verb), **kwargs)
+            if not is_router_404(response):
+                self.remember_route(verb, route)
+                break
+        return response
+
     def api_url(self, *segments):
         """The URL of an API path under host; each segment is percent-encoded whole."""
         return self.base_url + "/" + "/".join(quote(str(segment), safe="") for segment in segments)
@@ -463,6 +474,17 @@ def _reason(exc):
     inner = exc.args[0] if exc.args else exc
     reason = getattr(inner, "reason", inner)
     return str(reason)
+
+
+def is_router_404(response):
+    """A 404 from the web router (the route does not exist) rather than from the API."""
+    if response.status_code != 404:
+        return False
+    try:
+        response.json()
+    except (ValueError, RecursionError):
+        return True
+    return False
 
 
 def parse_json(response, action):

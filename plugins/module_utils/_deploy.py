@@ -12,9 +12,8 @@ always reported as a change.
 from dataclasses import dataclass
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import raise_for_status
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, KoreaiError
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import is_router_404
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import DOCK_STATUS_ID_KEYS, Job, parse_json_object, update_job
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import Job, started_job
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Call, Wait
 
 ACTIONS = {"deployed": ("deploy", "Deploy"), "undeployed": ("undeploy", "Undeploy")}
@@ -33,20 +32,10 @@ def start_deploy(client, workflow_id, state="deployed"):
     """POST the deploy (or undeploy) of workflow_id; return its Job (which may already have succeeded)."""
     verb, scope = ACTIONS[state]
     action = "%s of %s" % (verb, client.kind.describe(workflow_id))
-    response = None
-    for route in client.route_candidates(verb, client.kind.routes):
-        response = client.post(client.api_url("api", "public", route, workflow_id, verb),
-                               json={"isAsync": True} if verb == "deploy" else {})
-        if not is_router_404(response):
-            client.remember_route(verb, route)
-            break
+    response = client.post_on_route(workflow_id, verb, json={"isAsync": True} if verb == "deploy" else {})
     raise_for_status(response, client, action, scope=scope,
                      not_found="%s not found on %s" % (client.kind.describe(workflow_id), client.origin))
-    job = update_job(Job(action, workflow_id), parse_json_object(response, action), client.base_url)
-    if not job.dock_status_id and not job.succeeded:
-        raise ApiError("%s: the answer holds no dock status id (looked for %s)" % (action, ", ".join(DOCK_STATUS_ID_KEYS)),
-                       status=response.status_code)
-    return job
+    return started_job(client, response, Job(action, workflow_id), done_is_enough=True)
 
 
 def deploy_steps(client, workflow_id, state, result):

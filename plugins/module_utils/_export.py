@@ -14,29 +14,16 @@ import os
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import (
     DEFAULT_OPTIONS, archive_diff, extract_archive, file_sha256, inspect_archive,
 )
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import display_url, raise_for_status
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import display_url, is_router_404, raise_for_status
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError, KoreaiError, UnsafeArchive
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import (
     apply_attributes, file_options_from, place_file, remove_quietly, temp_file_beside,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._kinds import other_kind
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import (
-    DOCK_STATUS_ID_KEYS, Job, parse_json_object, update_job,
-)
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import Job, started_job
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Call, Wait
 
 DOWNLOAD_ATTEMPTS = 3
-
-
-def is_router_404(response):
-    """A 404 from the web router (the route does not exist) rather than from the API."""
-    if response.status_code != 404:
-        return False
-    try:
-        response.json()
-    except (ValueError, RecursionError):
-        return True
-    return False
 
 
 def start_export(client, workflow_id, flow_id=None):
@@ -44,23 +31,13 @@ def start_export(client, workflow_id, flow_id=None):
     kind = client.kind
     action = "export of %s" % kind.describe(workflow_id)
     params = {"flowId": flow_id} if flow_id else None
-    response = None
-    for route in client.route_candidates("export", kind.routes):
-        response = client.post(client.api_url("api", "public", route, workflow_id, "export"), params=params)
-        if not is_router_404(response):
-            client.remember_route("export", route)
-            break
-    else:
+    response = client.post_on_route(workflow_id, "export", params=params)
+    if is_router_404(response):
         raise ApiError("%s: no export route answered at %s (every spelling got the web server's 404 page)%s" % (
             action, display_url(client.base_url), _route_hint(client, workflow_id, params)), status=404, stops_batch=True)
     raise_for_status(response, client, action, not_found="%s%s not found on %s" % (
         kind.describe(workflow_id), " with flow_id %s" % flow_id if flow_id else "", client.origin))
-    job = update_job(Job(action, workflow_id, flow_id, owner_checked=True), parse_json_object(response, action),
-                     client.base_url)
-    if not job.dock_status_id:
-        raise ApiError("%s: the answer holds no dock status id (looked for %s)" % (action, ", ".join(DOCK_STATUS_ID_KEYS)),
-                       status=response.status_code)
-    return job
+    return started_job(client, response, Job(action, workflow_id, flow_id, owner_checked=True))
 
 
 def _route_hint(client, workflow_id, params):

@@ -23,7 +23,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._client impo
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._deploy import deploy_steps
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import start_export
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import DOCK_STATUS_ID_KEYS, Job, parse_json_object, update_job
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import Job, started_job
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import (
     DEFAULT_MEMBER_NAMES, ROLE_NAMES, ROLES, Member, assert_no_placeholder, changed_roles, definition_digest, differing_keys,
     filled_from,
@@ -89,11 +89,7 @@ def start_import(client, workflow_id, name, file_ids):
     response = client.post(url, json=body)
     raise_for_status(response, client, action, scope=IMPORT_SCOPE,
                      not_found="%s not found on %s" % (kind.describe(workflow_id), client.origin))
-    job = update_job(Job(action, workflow_id), parse_json_object(response, action), client.base_url)
-    if not job.dock_status_id:
-        raise ApiError("%s: the answer holds no dock status id (looked for %s)" % (action, ", ".join(DOCK_STATUS_ID_KEYS)),
-                       status=response.status_code)
-    return job
+    return started_job(client, response, Job(action, workflow_id))
 
 
 def member_bytes(member):

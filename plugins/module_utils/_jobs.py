@@ -112,6 +112,16 @@ def _text(value):
     return None if value is None or isinstance(value, (dict, list)) else str(value)
 
 
+def started_job(client, response, job, done_is_enough=False):
+    """job updated with the answer that started it; an answer without a dock status id to follow is an ApiError
+    (unless done_is_enough and the answer says the job already succeeded)."""
+    update_job(job, parse_json_object(response, job.action), client.base_url)
+    if not job.dock_status_id and not (done_is_enough and job.succeeded):
+        raise ApiError("%s: the answer holds no dock status id (looked for %s)" % (job.action, ", ".join(DOCK_STATUS_ID_KEYS)),
+                       status=response.status_code)
+    return job
+
+
 def failure_reason(failure):
     """The distinct messages a failed dock status carries, as one line."""
     reasons = []
