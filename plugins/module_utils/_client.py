@@ -286,6 +286,20 @@ if HAS_REQUESTS:
 
         refuse_plain_http = False
 
+        def __init__(self):
+            super().__init__()
+            self._environment = {}  # (origin, the arguments) -> settings: proxies and CA bundle looked up once
+
+        def merge_environment_settings(self, url, proxies, stream, verify, cert):
+            """The environment's proxies and CA bundle for url, looked up once per origin (the variables stay put
+            during a run, and proxy rules look at the host only) rather than on each of a batch's requests."""
+            key = (origin_of(url), tuple(sorted((proxies or {}).items())), stream, verify, cert)
+            settings = self._environment.get(key)
+            if settings is None:
+                settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+                self._environment[key] = settings
+            return dict(settings, proxies=dict(settings["proxies"]))
+
         def rebuild_auth(self, prepared_request, response):
             if self.refuse_plain_http and urlsplit(prepared_request.url).scheme.lower() == "http":
                 raise PlainHttpRefused(prepared_request.url)

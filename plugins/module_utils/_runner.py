@@ -7,7 +7,8 @@ An operation (export, import, deploy) describes the work for one workflow as a
 generator of steps: it yields ``Call(function, *args)`` to run HTTP or file
 reads on a worker thread, and ``Wait(job)`` to have the job's dock status read
 until the job ends. Waiting jobs are polled together in rounds on a schedule
-that starts fast and grows geometrically up to ``poll_interval``. The runner
+that starts fast and grows geometrically up to ``poll_interval``; in a batch,
+a job whose elders are still running at its age skips every other read. The runner
 sends each step's outcome back into the generator (or throws its error there);
 what the generator returns completes the workflow's result, and any error that
 leaves it becomes that workflow's failed result, in one place.
@@ -60,10 +61,14 @@ class Calls:
 
 
 class Wait:
-    """A step that polls job's dock status until it succeeds; the updated job is sent back."""
+    """A step that polls job's dock status until it succeeds; the updated job is sent back.
+
+    Jobs of one family (the first word of their action: export, import, deploy) are taken to take similar times.
+    """
 
     def __init__(self, job):
         self.job = job
+        self.family = job.action.split(" ", 1)[0]
 
 
 def next_poll_delay(elapsed, cap):
@@ -94,10 +99,13 @@ class Item:
     steps: object = None
     started: float = None
     job: object = None
+    family: str = None
     wait_started: float = None
     next_poll: float = None
     poll_delay: float = 0.0
     polling: bool = False
+    read_age: float = 0.0
+    skipped: bool = False
     done: bool = False
     gathered: list = None
     gather_error: BaseException = None
@@ -117,8 +125,11 @@ class Runner:
         self._completed = queue.Queue()  # futures as they finish, so each completion costs O(1)
         self._waiting = {}  # items whose job is being polled (a dict keeps their order)
         self._in_flight = 0
-        self._pilot = None
+        self._pilot = None  # the first item, alone until its first step came back
+        self._piloted = False
         self._stop_reason = None
+        self._running_at = {}  # family -> the greatest age at which one of its jobs was seen running
+        self._ended_at = {}  # family -> the least age at which one of its jobs was seen ended
 
     def run(self, requests):
         items = [Item(request, dict(self.operation.initial_result(request), not_started=False)) for request in requests]
@@ -149,8 +160,9 @@ class Runner:
             item.steps = self.operation.steps(item.request, item.result)
             self._in_flight += 1
             self._advance(item)
-            if pending and not item.done:
+            if not self._piloted and pending and not item.done:
                 self._pilot = item
+            self._piloted = True
 
     # --- one exception boundary ----------------------------------------------------
 
@@ -177,7 +189,7 @@ class Runner:
 
     def _schedule(self, item, step):
         if isinstance(step, Wait):
-            item.job = step.job
+            item.job, item.family, item.skipped = step.job, step.family, False
             item.wait_started = time.monotonic()
             item.poll_delay = next_poll_delay(0, self.settings.poll_interval)
             item.next_poll = item.wait_started + item.poll_delay
@@ -213,13 +225,34 @@ class Runner:
     # --- waiting ----------------------------------------------------------------
 
     def _poll_due(self):
+        """Read the jobs whose turn has come, as one round (waiting items are in the order they started)."""
         now = time.monotonic()
+        elder_read = set()  # the families of which an elder job is read in this round
         for item in self._waiting:
-            if not item.polling and item.next_poll <= now + min(ROUND_WINDOW, item.poll_delay / 2):
-                item.polling = True
-                item.polls += 1
-                deadline = item.wait_started + self.settings.wait_timeout
-                self._submit((item, None, True), poll_job, self.client, item.job, deadline)
+            if item.polling or item.next_poll > now + min(ROUND_WINDOW, item.poll_delay / 2):
+                continue
+            age = now - item.wait_started
+            if self._may_skip(item, age, item.family in elder_read):
+                item.skipped = True
+                self._reschedule(item, now, next_poll_delay(age, self.settings.poll_interval))
+                continue
+            elder_read.add(item.family)
+            item.polling, item.skipped, item.read_age = True, False, age
+            item.polls += 1
+            deadline = item.wait_started + self.settings.wait_timeout
+            self._submit((item, None, True), poll_job, self.client, item.job, deadline)
+
+    def _may_skip(self, item, age, elder_read):
+        """Whether item's read can wait for the next point of its schedule: the jobs of a batch take similar times,
+        so while an elder of its family is read in this round or was seen running at item's age, and none was seen
+        ended by that age, item is very likely running too. Never two points in a row, so a quicker job than its
+        elders is still seen ended within about twice the schedule's step."""
+        if item.skipped:
+            return False
+        ended_at = self._ended_at.get(item.family)
+        if ended_at is not None and ended_at <= age:
+            return False
+        return elder_read or self._running_at.get(item.family, -1.0) >= age
 
     def _seconds_to_next_poll(self):
         due = [item.next_poll for item in self._waiting if not item.polling]
@@ -228,15 +261,12 @@ class Runner:
     def _polled(self, item, error):
         """Handle one dock status read: go on waiting, or hand the outcome to the item's generator."""
         item.polling = False
+        self._learn(item, error)
         now = time.monotonic()
         deadline = item.wait_started + self.settings.wait_timeout
-        if error is None and item.job.succeeded:
+        if (error is None and item.job.succeeded) or (error is not None and not isinstance(error, RateLimited)):
             del self._waiting[item]
-            self._advance(item, item.job)
-            return
-        if error is not None and not isinstance(error, RateLimited):
-            del self._waiting[item]
-            self._advance(item, error=error)
+            self._advance(item, None if error else item.job, error)
             return
         if now >= deadline:
             del self._waiting[item]
@@ -245,8 +275,29 @@ class Runner:
         delay = next_poll_delay(now - item.wait_started, self.settings.poll_interval)
         if isinstance(error, RateLimited):
             delay = max(delay, error.retry_after)
+        self._reschedule(item, now, delay)
+
+    def _reschedule(self, item, now, delay):
         item.poll_delay = delay
-        item.next_poll = min(now + delay, deadline)
+        item.next_poll = min(now + delay, item.wait_started + self.settings.wait_timeout)
+
+    def _learn(self, item, error):
+        """What a read tells about the durations of item's family: a job ended by this age, or ran at least this long."""
+        family, age = item.family, item.read_age
+        if item.job.succeeded or item.job.failed:
+            if age < self._ended_at.get(family, math.inf):
+                self._ended_at[family] = age
+                self._hurry_skipped(family, age)
+        elif error is None:
+            self._running_at[family] = max(self._running_at.get(family, age), age)
+
+    def _hurry_skipped(self, family, age):
+        """The first job of family seen ended (by age): the jobs that skipped their last read are read at that age
+        of theirs (now, if they are older) unless their next read comes sooner."""
+        now = time.monotonic()
+        for other in self._waiting:
+            if other.family == family and other.skipped and not other.polling:
+                other.next_poll = min(other.next_poll, max(now, other.wait_started + age))
 
     def _resume_data(self, job):
         return dict(dock_status_id=job.dock_status_id, download_url=job.download_url, status=job.status)

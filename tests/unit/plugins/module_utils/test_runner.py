@@ -127,20 +127,60 @@ def test_without_max_jobs_jobs_overlap(emulator, tmp_path):
     assert in_flight_peak(emulator) > 2
 
 
-def test_polls_start_fast_and_slow_down_to_poll_interval(emulator, tmp_path):
-    duration, cap = 1.5, 0.4
-    emulator.config(job_duration=duration)
-    run(emulator, tmp_path, IDS[:2], poll_interval=cap)
+def post_and_reads(emulator):
+    """{workflow_id: [time of its export POST, times of its dock status reads...]}"""
     by_workflow = defaultdict(list)
     for entry in api_log(emulator):
         if entry["method"] == "POST" or "/dock-status/" in entry["path"]:
             by_workflow[entry["workflow_id"]].append(entry["t"])
-    for times in by_workflow.values():
-        gaps = [later - earlier for earlier, later in zip(times[1:], times[2:])]
-        assert gaps[0] < cap * 0.9  # the first reads come faster than the cap
-        assert all(later >= earlier * 0.9 for earlier, later in zip(gaps, gaps[1:]))  # and slow down
-        assert max(gaps) <= cap * 1.5
-        assert times[-1] - times[0] >= duration  # seen done only once it was
+    return by_workflow
+
+
+def test_polls_start_fast_and_slow_down_to_poll_interval(emulator, tmp_path):
+    duration, cap = 1.5, 0.4
+    emulator.config(job_duration=duration)
+    run(emulator, tmp_path, IDS[:1], poll_interval=cap)
+    times = post_and_reads(emulator)[IDS[0]]
+    gaps = [later - earlier for earlier, later in zip(times[1:], times[2:])]
+    assert gaps[0] < cap * 0.9  # the first reads come faster than the cap
+    assert all(later >= earlier * 0.9 for earlier, later in zip(gaps, gaps[1:]))  # and slow down
+    assert max(gaps) <= cap * 1.5
+    assert times[-1] - times[0] >= duration  # seen done only once it was
+
+
+def test_a_batch_starts_together_after_its_first_post(emulator, tmp_path):
+    delay = 1.0
+    for workflow_id in IDS[1:4]:
+        emulator.fault(workflow_id, "post_slow", delay=delay)
+    run(emulator, tmp_path, IDS[:4])
+    posts = [entry["t"] for entry in api_log(emulator, method="POST")]
+    assert max(posts[1:]) - min(posts[1:]) < delay  # each POST went out before the slow ones were answered
+
+
+def test_a_batch_reads_its_younger_jobs_half_as_often(emulator, tmp_path):
+    duration, ids = 1.5, IDS[:8]
+    emulator.config(job_duration=duration)
+    results = run(emulator, tmp_path, ids, poll_interval=0.4)
+    for result in results.values():
+        assert_exported(emulator, result, tmp_path)
+    reads = {workflow_id: len(times) - 1 for workflow_id, times in post_and_reads(emulator).items()}
+    elder = reads.pop(ids[0])
+    assert all(count < elder for count in reads.values()), (elder, reads)
+    for times in post_and_reads(emulator).values():
+        assert times[-1] - times[0] >= duration  # none seen done before it was
+
+
+def test_a_quick_job_among_slow_ones_is_read_at_least_every_other_point(emulator, tmp_path):
+    cap = 0.4
+    for workflow_id in IDS[:3]:  # the elders never end
+        emulator.fault(workflow_id, "job_stuck")
+    emulator.config(job_duration=1.5)
+    results = run(emulator, tmp_path, IDS[:4], poll_interval=cap, wait_timeout=3)
+    assert [results[workflow_id]["failed"] for workflow_id in IDS[:4]] == [True, True, True, False]
+    times = post_and_reads(emulator)[IDS[3]]
+    gaps = [later - earlier for earlier, later in zip(times[1:], times[2:])]
+    assert max(gaps) <= 2 * cap + 0.2  # a skipped point at most between two reads
+    assert times[-1] - times[0] <= 1.5 + 2 * cap + 0.2  # so it is seen done within two steps of its end
 
 
 def test_no_temp_files_after_download_failures(emulator, tmp_path):
