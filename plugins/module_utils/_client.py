@@ -326,6 +326,7 @@ class ApiClient:
         self.kind = kind_named(kind)
         self.refuse_plain_http = self.origin.startswith("https:") and not allow_http_downloads
         self._deadlines = threading.local()
+        self._prepared_gets = {}  # url -> (the session's cookies then, the GET prepared for it)
         # passed on every request: a session's verify would lose to REQUESTS_CA_BUNDLE in the environment
         self._verify = (ca_path or True) if validate_certs else False
         auth = ApiKeyAuth(api_key, self.origin)
@@ -443,10 +444,22 @@ class ApiClient:
             self.throttle.pause(parse_retry_after(response.headers.get("Retry-After")))
         return response
 
+    def _read_again(self, session, url):
+        """GET url as session.request would, with the request prepared once per URL (a job's dock status is read
+        many times) and prepared again only when the session's cookies changed."""
+        cookies = [(cookie.name, cookie.value) for cookie in session.cookies]
+        known = self._prepared_gets.get(url)
+        if known is None or known[0] != cookies:
+            known = self._prepared_gets[url] = (cookies, session.prepare_request(requests.Request("GET", url)))
+        settings = session.merge_environment_settings(url, {}, None, self._verify, None)
+        return session.send(known[1], timeout=self.timeout, allow_redirects=True, **settings)
+
     def _request(self, session, method, url, **kwargs):
         target, path = origin_of(url), urlsplit(url).path
         unreachable = False
         try:
+            if method == "GET" and not kwargs:
+                return self._read_again(session, url)
             return session.request(method, url, timeout=self.timeout, verify=self._verify, **kwargs)
         except PlainHttpRefused as exc:
             raise DownloadError(self._plain_http_message("%s %s was redirected to" % (method, display_url(url)), exc.url))

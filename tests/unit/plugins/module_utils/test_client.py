@@ -118,6 +118,17 @@ def test_api_url_encodes_unicode_segments():
         client.close()
 
 
+def test_repeated_reads_send_the_key_and_the_cookies_the_session_got_since(emulator, client):
+    job = start_export(client, "a-0001")
+    url = client.api_url("api", "public", "dock-status", job.dock_status_id)
+    first = client.get(url)
+    assert first.status_code == 200 and "Cookie" not in first.request.headers
+    client._get_session.cookies.set("route", "node-2")  # as a load balancer's Set-Cookie would
+    second = client.get(url)
+    assert second.status_code == 200 and second.request.headers["Cookie"] == "route=node-2"
+    assert [entry["api_key_present"] for entry in api_log(emulator, method="GET")] == [True, True]
+
+
 # --- retries ---------------------------------------------------------------------------------------
 
 
