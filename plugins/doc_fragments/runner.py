@@ -18,9 +18,14 @@ options:
   poll_interval:
     description:
       - Longest wait, in seconds, between two dock status reads of a job.
-      - The first read happens 0.25 s after the job started; each following wait is half the time the job has run
-        so far, up to this value. So a job is seen done soon after it ends, whether it takes one second or ten
-        minutes, with few reads. The jobs of a batch are read together in rounds.
+      - Reads follow the job's age, not the answers' pace. The first happens 0.3 s after the job started; each
+        following wait is 0.42 of the time the job has run so far (at least 0.3 s), up to this value. So a job is
+        seen done within about a third of its duration after it ends, whether it takes one second or ten minutes,
+        with reads growing like the logarithm of its duration.
+      - The jobs of a batch are read together in rounds. Jobs of one kind (export, import, deploy) usually take
+        similar times, so while an older job of the batch is still running at a job's age, that job skips every
+        other read, and it is read at once when the first of them is seen done. A job quicker than its elders is
+        still seen done within two steps of the schedule.
       - A read answered with HTTP 429 waits for C(Retry-After) and goes on until O(wait_timeout).
     type: float
     default: 5
