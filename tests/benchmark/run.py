@@ -81,6 +81,7 @@ class Run:
     counts: dict
     first_request: float
     last_request: float
+    server_cpu: float = 0.0  # CPU seconds of the emulator during the run
     jobs: list = field(default_factory=list)  # export jobs: (overshoot seconds, polls)
     tasks: list = field(default_factory=list)  # from the bench_task_times callback
 
@@ -190,14 +191,26 @@ def export_jobs(entries, duration):
 def run_playbook(emu, workdir, variant, inventory, duration, jobs=True, prefix=None):
     """Run one playbook and return its Run, measured from the emulator's log since its start."""
     command = (prefix or []) + [os.path.join(BIN, "ansible-playbook"), "-i", inventory, PLAYBOOKS[variant]]
+    server_cpu = process_cpu(emu.process.pid)
     record, started, tasks = launch(command, workdir, variant)
+    server_cpu = process_cpu(emu.process.pid) - server_cpu
     entries = [entry for entry in emu.log() if entry["t"] >= started]
     kinds = [entry["kind"] for entry in entries]
     counts = {name: kinds.count(kind) for name, kind in zip(RESULT_FIELDS, ("export", "status", "download", "upload", "import"))}
     times = [entry["t"] for entry in entries] or [started]
     return Run(wall=record["wall"], cpu=record["cpu"], max_rss_mb=record["max_rss_mb"], started=started, counts=counts,
                first_request=min(times), last_request=max(times), jobs=export_jobs(entries, duration) if jobs else [],
-               tasks=tasks)
+               tasks=tasks, server_cpu=server_cpu)
+
+
+def process_cpu(pid):
+    """CPU seconds (user + system) a process has used so far, from /proc (0 where there is none)."""
+    try:
+        with open("/proc/%d/stat" % pid, encoding="utf-8") as handle:
+            fields = handle.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def fresh_dest(workdir, name="dest"):
@@ -485,12 +498,21 @@ def report_scale(rep, results, duration=2.0):
     span = statistics.median(run.last_request - run.first_request for run in runs)
     after = statistics.median(run.started + run.wall - run.last_request for run in runs)
     size = len(runs[0].jobs)
+    cpu = statistics.median(run.cpu for run in runs)
+    server_cpu = statistics.median(run.server_cpu for run in runs)
+    cores = os.cpu_count() or 1
     rep.add("## %d workflows, T = 2 s, through the role" % size, "",
             "Wall %s s (median of %d, T + %s s): Ansible before the first request %s s, HTTP span %s s, after the "
-            "last request %s s; %s polls per job; controller CPU %s s; peak RSS %s MB." % (
+            "last request %s s; %s polls per job; peak RSS %s MB." % (
                 fmt(wall, 2), len(runs), fmt(wall - duration, 2), fmt(first, 2), fmt(span, 2), fmt(after, 2),
                 fmt(statistics.median(run.counts["polls"] / size for run in runs), 2),
-                fmt(statistics.median(run.cpu for run in runs)), fmt(statistics.median(run.max_rss_mb for run in runs), 0)), "")
+                fmt(statistics.median(run.max_rss_mb for run in runs), 0)), "",
+            "CPU: controller (ansible-playbook, its workers and the module processes) %s s, emulator %s s; on %d cores "
+            "that work alone takes at least %s s, while the run's wall time is %s s." % (
+                fmt(cpu), fmt(server_cpu), cores, fmt((cpu + server_cpu) / cores, 2), fmt(wall, 2)), "",
+            "| step | s |", "|---|---:|")
+    rep.add(*("| %s | %s |" % (name.replace("|", "/"), fmt(seconds, 3)) for name, seconds in median_spans(runs)))
+    rep.add("")
     rep.target("%d wf: role wall <= T + %s s" % (size, SCALE_MARGIN), "T + %s s" % fmt(wall - duration, 2),
                wall <= duration + SCALE_MARGIN)
 
@@ -498,7 +520,9 @@ def report_scale(rep, results, duration=2.0):
 def report_overshoot(rep, results, runner):
     rep.add("## Poll schedule: overshoot and polls per job", "",
             "Overshoot: from a job's end (its POST in the emulator's log + T) to the dock-status read that saw it "
-            "(the job's last), as a share of T. One role run of %d workflows per T." % len(
+            "(the job's last), as a share of T. One role run of %d workflows per T. The batch's first job is read at "
+            "every point of the schedule (the max column); a younger job skips every other point while an elder is "
+            "still running at its age (the median column)." % len(
                 next(iter(results["overshoot"].values()))[0].jobs), "",
             "| T s | jobs | min | p10 | median | p90 | max | polls/job median | polls/job max |",
             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
