@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every test of the collection:
-#   for each ansible-core line: ansible-test sanity, units, integration (two lines at a time); then ansible-lint.
-#   then the ecosystem checks (ansible-builder, ansible-runner, docs, galaxy-importer).
+#   for each ansible-core line: ansible-test sanity, units, integration (two lines at a time);
+#   ansible-lint and the ecosystem checks (ansible-builder, ansible-runner, docs, galaxy-importer) after the first line.
 # Needs only PyPI (no Docker). Usage: tests/ci/run-tests.sh [sanity|units|integration|lint|ecosystem ...]
 # MATRIX="2.19:python3 latest:/path/to/python3.13" overrides the ansible-core/Python pairs. The 2.16 line runs units
 # and integration only: its sanity rules predate what the newer lines require of the same code. The fault, bad-input
@@ -80,17 +80,18 @@ run_lane() {
   done
 }
 
-# The first line runs in one lane and the others one after the other in a second lane beside it, each on its own
-# copy of the collection: ansible-test's work is mostly one process at a time, and the machine has two cores.
+# The first line, then ansible-lint and the ecosystem checks, run in one lane; the other lines one after the other in
+# a second lane beside it, each lane on its own copy of the collection: ansible-test's work is mostly one process at a
+# time, and the machine has two cores.
 run_lines() {
   local pairs lane_a lane_b rc=0 dest_b="$WORK/src-b/ansible_collections/koreai/ai_for_process"
   read -r -a pairs <<<"$MATRIX"
   if [ ${#pairs[@]} -lt 2 ]; then
-    run_lane "$DEST" "${pairs[@]}"
+    run_lane "$DEST" "${pairs[@]}" && run_other_checks
     return
   fi
   stage_collection "$REPO" "$dest_b"
-  run_lane "$DEST" "${pairs[0]}" >"$WORK/lane-a.log" 2>&1 &
+  { run_lane "$DEST" "${pairs[0]}" && run_other_checks; } >"$WORK/lane-a.log" 2>&1 &
   lane_a=$!
   run_lane "$dest_b" "${pairs[@]:1}" >"$WORK/lane-b.log" 2>&1 &
   lane_b=$!
@@ -104,16 +105,20 @@ run_lines() {
 
 run_lint() {
   local venv="$WORK/venv-lint"
-  make_venv "$venv" python3 "$REPO/tests/requirements/lint.txt"
+  make_venv "$venv" python3 "$REPO/tests/requirements/lint.txt" || return 1
   echo "=== ansible-lint (production profile, offline)"
-  (cd "$DEST" && ANSIBLE_COLLECTIONS_PATH="$WORK/src" "$venv/bin/ansible-lint" --offline --profile production)
+  (cd "$DEST" && ANSIBLE_COLLECTIONS_PATH="$WORK/src" "$venv/bin/ansible-lint" --offline --profile production) || return 1
   echo "=== antsibull-changelog lint"
   (cd "$DEST" && "$venv/bin/antsibull-changelog" lint)
 }
 
+# run_other_checks: ansible-lint and the ecosystem checks, those of them STEPS asks for.
+run_other_checks() {
+  case " $STEPS " in *" lint "*) run_lint || return 1 ;; esac
+  case " $STEPS " in *" ecosystem "*) WORK=$WORK "$REPO/tests/ecosystem/run.sh" || return 1 ;; esac
+}
+
 stage_collection "$REPO" "$DEST"
-run_lines || { echo "=== ansible-test failed on at least one ansible-core line (see above)" >&2; exit 1; }
-case " $STEPS " in *" lint "*) run_lint ;; esac
-case " $STEPS " in *" ecosystem "*) WORK=$WORK "$REPO/tests/ecosystem/run.sh" ;; esac
+run_lines || { echo "=== at least one check failed (see above)" >&2; exit 1; }
 rm -rf "$DEST/tests/output/.tmp"
 echo "=== all requested checks passed: $STEPS on ${MATRIX}"
