@@ -18,7 +18,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._client impo
     connection_warnings,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import scrub
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import PlanError, check_positive
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import check_runner_options
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Runner, Settings
 
 
@@ -58,9 +58,7 @@ class KoreaiModule(AnsibleModule):
     def runner_settings(self):
         """Settings from the options every job-running module shares; a PlanError names one out of range."""
         params = self.params
-        check_positive(params, ("wait_timeout", "poll_interval", "concurrency"))
-        if params.get("max_jobs", 0) < 0:
-            raise PlanError("max_jobs must be 0 (no cap) or more")
+        check_runner_options(params)
         return Settings(wait=params.get("wait", True), wait_timeout=params.get("wait_timeout", 600),
                         poll_interval=params.get("poll_interval", 5), concurrency=params.get("concurrency", 8),
                         max_jobs=params.get("max_jobs", 0), check_mode=self.check_mode, diff=self._diff)

@@ -91,11 +91,16 @@ def check_positive(params, options):
             raise PlanError("%s must be greater than 0" % option)
 
 
-def check_settings(params):
-    """PlanErrors for numeric options out of range and for incompatible options."""
+def check_runner_options(params):
+    """A PlanError for a runner option (the options of every job-running module) out of range."""
     check_positive(params, ("wait_timeout", "poll_interval", "concurrency"))
     if params.get("max_jobs") is not None and params["max_jobs"] < 0:
         raise PlanError("max_jobs must be 0 (no cap) or more")
+
+
+def check_settings(params):
+    """PlanErrors for numeric options out of range and for incompatible options."""
+    check_runner_options(params)
     if params.get("dest") and not params["wait"]:
         raise PlanError("dest requires wait: true (the file can only be downloaded once the export job succeeded)")
     if params.get("extract_to") and not params.get("dest"):
