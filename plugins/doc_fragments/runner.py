@@ -23,9 +23,10 @@ options:
         seen done within about a third of its duration after it ends, whether it takes one second or ten minutes,
         with reads growing like the logarithm of its duration.
       - The jobs of a batch are read together in rounds. Jobs of one kind (export, import, deploy) usually take
-        similar times, so while an older job of the batch is still running at a job's age, that job skips every
-        other read, and it is read at once when the first of them is seen done. A job quicker than its elders is
-        still seen done within two steps of the schedule.
+        similar times, so every other job reads halfway between the schedule's points, a job skips every other read
+        while an older job of the batch is still running at its age, and once one job is seen done the others are
+        read when they reach its age. A job quicker than its elders is still seen done within two steps of the
+        schedule.
       - A read answered with HTTP 429 waits for C(Retry-After) and goes on until O(wait_timeout).
     type: float
     default: 5

@@ -7,8 +7,10 @@ An operation (export, import, deploy) describes the work for one workflow as a
 generator of steps: it yields ``Call(function, *args)`` to run HTTP or file
 reads on a worker thread, and ``Wait(job)`` to have the job's dock status read
 until the job ends. Waiting jobs are polled together in rounds on a schedule
-that starts fast and grows geometrically up to ``poll_interval``; in a batch,
-a job whose elders are still running at its age skips every other read. The runner
+that starts fast and grows geometrically up to ``poll_interval``. In a batch,
+every other job of a kind reads halfway between the schedule's points, a job
+whose elders are still running at its age skips every other read, and once one
+job is seen ended the others are read when they reach its age. The runner
 sends each step's outcome back into the generator (or throws its error there);
 what the generator returns completes the workflow's result, and any error that
 leaves it becomes that workflow's failed result, in one place.
@@ -71,23 +73,26 @@ class Wait:
         self.family = job.action.split(" ", 1)[0]
 
 
-def next_poll_delay(elapsed, cap):
+def next_poll_delay(elapsed, cap, offset=0.0):
     """Seconds until the next read of a job that has run for elapsed seconds.
 
     Reads fall on a fixed schedule of the job's age: FIRST_POLL_DELAY, then steps of POLL_GROWTH of the age reached
-    (at least the first delay, at most cap). So the time between a job's end and the read that sees it stays within
-    POLL_GROWTH of its duration, polls per job grow like log(duration) until the cap, and slow answers do not push
-    later reads back: the next read is the next point of the schedule at least half a first delay away.
+    (at least the first delay, at most cap); with an offset (a share of a step), each read comes that far into the
+    step after its point. So the time between a job's end and the read that sees it stays within POLL_GROWTH of its
+    duration, polls per job grow like log(duration) until the cap, and slow answers do not push later reads back: the
+    next read is the next point of the schedule at least half a first delay away.
     """
     first = min(FIRST_POLL_DELAY, cap)
+    due = elapsed + first / 2
     point = first
-    while point < elapsed + first / 2:
+    while True:
         step = min(max(first, point * POLL_GROWTH), cap)
-        if step == cap:  # from here on the points are cap apart
-            point += math.ceil((elapsed + first / 2 - point) / cap) * cap
-            break
+        read = point + offset * step
+        if read >= due:
+            return read - elapsed
+        if step == cap:  # from here on the reads are cap apart
+            return read + math.ceil((due - read) / cap) * cap - elapsed
         point += step
-    return point - elapsed
 
 
 @dataclass(eq=False)
@@ -100,6 +105,7 @@ class Item:
     started: float = None
     job: object = None
     family: str = None
+    offset: float = 0.0
     wait_started: float = None
     next_poll: float = None
     poll_delay: float = 0.0
@@ -128,6 +134,7 @@ class Runner:
         self._pilot = None  # the first item, alone until its first step came back
         self._piloted = False
         self._stop_reason = None
+        self._waits = {}  # family -> how many of its jobs have been waited for
         self._running_at = {}  # family -> the greatest age at which one of its jobs was seen running
         self._ended_at = {}  # family -> the least age at which one of its jobs was seen ended
 
@@ -189,10 +196,11 @@ class Runner:
 
     def _schedule(self, item, step):
         if isinstance(step, Wait):
-            item.job, item.family, item.skipped = step.job, step.family, False
+            item.job, item.family, item.skipped, item.read_age = step.job, step.family, False, 0.0
+            waits = self._waits[item.family] = self._waits.get(item.family, 0) + 1
+            item.offset = 0.0 if waits % 2 else 0.5  # every other job reads halfway between the schedule's points
             item.wait_started = time.monotonic()
-            item.poll_delay = next_poll_delay(0, self.settings.poll_interval)
-            item.next_poll = item.wait_started + item.poll_delay
+            self._reschedule(item, item.wait_started, self._schedule_delay(item, 0.0))
             self._waiting[item] = None
         elif isinstance(step, Calls):
             item.gathered, item.gather_error, item.gather_left = [None] * len(step.calls), None, len(step.calls)
@@ -234,7 +242,7 @@ class Runner:
             age = now - item.wait_started
             if self._may_skip(item, age, item.family in elder_read):
                 item.skipped = True
-                self._reschedule(item, now, next_poll_delay(age, self.settings.poll_interval))
+                self._reschedule(item, now, self._schedule_delay(item, age))
                 continue
             elder_read.add(item.family)
             item.polling, item.skipped, item.read_age = True, False, age
@@ -272,10 +280,13 @@ class Runner:
             del self._waiting[item]
             self._advance(item, error=JobTimeout(self._timeout_message(item.job), **self._resume_data(item.job)))
             return
-        delay = next_poll_delay(now - item.wait_started, self.settings.poll_interval)
+        delay = self._schedule_delay(item, now - item.wait_started)
         if isinstance(error, RateLimited):
             delay = max(delay, error.retry_after)
         self._reschedule(item, now, delay)
+
+    def _schedule_delay(self, item, age):
+        return next_poll_delay(age, self.settings.poll_interval, item.offset)
 
     def _reschedule(self, item, now, delay):
         item.poll_delay = delay
@@ -287,16 +298,16 @@ class Runner:
         if item.job.succeeded or item.job.failed:
             if age < self._ended_at.get(family, math.inf):
                 self._ended_at[family] = age
-                self._hurry_skipped(family, age)
+                self._hurry(family, age)
         elif error is None:
             self._running_at[family] = max(self._running_at.get(family, age), age)
 
-    def _hurry_skipped(self, family, age):
-        """The first job of family seen ended (by age): the jobs that skipped their last read are read at that age
-        of theirs (now, if they are older) unless their next read comes sooner."""
+    def _hurry(self, family, age):
+        """A job of family was seen ended by age, sooner than any before it: the jobs of family not yet seen running
+        at that age are read when they reach it (now, if they are older) unless their next read comes sooner."""
         now = time.monotonic()
         for other in self._waiting:
-            if other.family == family and other.skipped and not other.polling:
+            if other.family == family and not other.polling and other.read_age < age:
                 other.next_poll = min(other.next_poll, max(now, other.wait_started + age))
 
     def _resume_data(self, job):
