@@ -286,7 +286,13 @@ class Runner:
         self._reschedule(item, now, delay)
 
     def _schedule_delay(self, item, age):
-        return next_poll_delay(age, self.settings.poll_interval, item.offset)
+        """Seconds to item's next read: its schedule's next point, or sooner the age at which a job of its family was
+        first seen ended, when item has not been seen running at that age yet."""
+        delay = next_poll_delay(age, self.settings.poll_interval, item.offset)
+        ended_at = self._ended_at.get(item.family, math.inf)
+        if item.read_age < ended_at and age < ended_at:
+            delay = min(delay, ended_at - age)
+        return delay
 
     def _reschedule(self, item, now, delay):
         item.poll_delay = delay
