@@ -190,7 +190,7 @@ def test_the_second_series_reads_halfway_between_the_schedule_points(cap):
 def test_a_batch_reads_every_job_at_the_age_its_first_job_was_seen_done(emulator, tmp_path):
     duration, ids = 2.0, IDS[:8]
     emulator.config(job_duration=duration)
-    run(emulator, tmp_path, ids)
+    run(emulator, tmp_path, ids, poll_interval=5)
     seen_done = [times[-1] - times[0] for times in post_and_reads(emulator).values()]
     next_point = min(point for point in schedule_points(0.0) if point > duration)  # 2.58 s
     first_halfway = min(point for point in schedule_points(0.5) if point > duration)  # 2.2 s: seen done there first
