@@ -194,8 +194,8 @@ def test_a_batch_reads_every_job_at_the_age_its_first_job_was_seen_done(emulator
     seen_done = [times[-1] - times[0] for times in post_and_reads(emulator).values()]
     next_point = min(point for point in schedule_points(0.0) if point > duration)  # 2.58 s
     first_halfway = min(point for point in schedule_points(0.5) if point > duration)  # 2.2 s: seen done there first
-    assert first_halfway < next_point
-    assert all(duration <= age < (first_halfway + next_point) / 2 for age in seen_done), seen_done
+    assert next_point - first_halfway > 0.35  # what the jobs reading on the points would wait without the rule
+    assert min(seen_done) >= duration and max(seen_done) - min(seen_done) < 0.3, seen_done
 
 
 def test_a_quick_job_among_slow_ones_is_read_at_least_every_other_point(emulator, tmp_path):
