@@ -291,8 +291,12 @@ class Runner:
         delay = next_poll_delay(age, self.settings.poll_interval, item.offset)
         ended_at = self._ended_at.get(item.family, math.inf)
         if item.read_age < ended_at and age < ended_at:
-            delay = min(delay, ended_at - age)
+            delay = min(delay, max(ended_at - age, self._shortest_gap()))
         return delay
+
+    def _shortest_gap(self):
+        """The shortest wait between two reads of a job, as in next_poll_delay."""
+        return min(FIRST_POLL_DELAY, self.settings.poll_interval) / 2
 
     def _reschedule(self, item, now, delay):
         item.poll_delay = delay
@@ -314,7 +318,8 @@ class Runner:
         now = time.monotonic()
         for other in self._waiting:
             if other.family == family and not other.polling and other.read_age < age:
-                other.next_poll = min(other.next_poll, max(now, other.wait_started + age))
+                read_at = other.wait_started + max(age, other.read_age + self._shortest_gap())
+                other.next_poll = min(other.next_poll, max(now, read_at))
 
     def _resume_data(self, job):
         return dict(dock_status_id=job.dock_status_id, download_url=job.download_url, status=job.status)
