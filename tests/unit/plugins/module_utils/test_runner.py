@@ -161,13 +161,14 @@ def test_a_batch_starts_together_after_its_first_post(emulator, tmp_path):
 
 
 def test_a_batch_reads_its_younger_jobs_half_as_often(emulator, tmp_path):
-    duration, ids = 1.5, IDS[:8]
+    duration, ids = 2.0, IDS[:16]
     emulator.config(job_duration=duration)
     results = run(emulator, tmp_path, ids, poll_interval=0.4)
     for result in results.values():
         assert_exported(emulator, result, tmp_path)
-    reads = sorted((len(times) - 1 for times in post_and_reads(emulator).values()), reverse=True)
-    assert reads[2] < reads[1], reads  # the first job of each series reads at every point, the six others fewer times
+    reads = [len(times) - 1 for times in post_and_reads(emulator).values()]
+    # the first job of each series reads at every point (6 here); the others skip every other one while it runs
+    assert sum(reads) <= 0.8 * len(reads) * max(reads), reads
     for times in post_and_reads(emulator).values():
         assert times[-1] - times[0] >= duration  # none seen done before it was
 
