@@ -520,9 +520,10 @@ def report_scale(rep, results, duration=2.0):
 def report_overshoot(rep, results, runner):
     rep.add("## Poll schedule: overshoot and polls per job", "",
             "Overshoot: from a job's end (its POST in the emulator's log + T) to the dock-status read that saw it "
-            "(the job's last), as a share of T. One role run of %d workflows per T. The batch's first job is read at "
-            "every point of the schedule (the max column); a younger job skips every other point while an elder is "
-            "still running at its age (the median column)." % len(
+            "(the job's last), as a share of T. One role run of %d workflows per T. The first job of each of a batch's "
+            "two series of reads (on the schedule's points and halfway between them) is read at every point of its "
+            "series (the max column); a younger job skips every other point while an elder is still running at its "
+            "age (the median column)." % len(
                 next(iter(results["overshoot"].values()))[0].jobs), "",
             "| T s | jobs | min | p10 | median | p90 | max | polls/job median | polls/job max |",
             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
