@@ -44,6 +44,13 @@ DIFF_SIZE_LIMIT = 64 * 1024
 CHUNK_SIZE = MIB
 
 
+def download_cap(max_archive_bytes=None):
+    """Bytes a download may bring for archives whose members add up to max_archive_bytes (default the budget's
+    default): the members, plus 1/64 and a MiB for the zip's own headers and directory."""
+    budget = DEFAULT_MAX_ARCHIVE_BYTES if max_archive_bytes is None else max_archive_bytes
+    return budget + budget // 64 + MIB
+
+
 @dataclass(frozen=True)
 class ExtractOptions:
     """Budgets and rules for reading an archive (max_*) and writing its review tree."""
@@ -163,6 +170,37 @@ def inspect_archive(path, description="the download", options=DEFAULT_OPTIONS):
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError) as exc:
         raise DownloadError("%s is not a readable zip archive (%s)" % (description, exc))
     return ArchiveInfo(members=members, content_digest=digest.hexdigest())
+
+
+OWNER_KEYS = ("workflowId", "toolId")  # top-level keys of the flow and app definitions that name their workflow
+
+
+def archive_owners(path):
+    """{member name: the workflow (or tool) id it names} for the flow and app definitions of the archive at path."""
+    owners = {}
+    with zipfile.ZipFile(path) as archive:
+        for info in _file_members(archive):
+            if member_role(info.filename) not in ("flow", "app") or not _is_json_member(info):
+                continue
+            document = _parsed_json(archive, info)
+            named = [document.get(key) for key in OWNER_KEYS] if isinstance(document, dict) else []
+            named = [str(value) for value in named if isinstance(value, (str, int)) and str(value).strip()]
+            if named:
+                owners[info.filename] = named[0].strip()
+    return owners
+
+
+def check_archive_owner(path, workflow_id, kind="workflow"):
+    """Raise UnsafeArchive when a member of the archive at path names another workflow (or tool) than workflow_id.
+
+    kind is the connection's Kind (or its name), for the message. Archives whose members name no id pass."""
+    name = getattr(kind, "name", kind)
+    for member, owner in sorted(archive_owners(path).items()):
+        if owner != str(workflow_id):
+            raise UnsafeArchive("the archive downloaded for %s %s belongs to %s %s (%s names it): refused, nothing was "
+                                "written or imported from it; a rerun exports again, and if the server keeps answering "
+                                "another %s's archive, report it to its administrators"
+                                % (name, workflow_id, name, owner, member, name))
 
 
 def file_sha256(path):

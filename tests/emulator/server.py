@@ -46,6 +46,10 @@ FAULTS = (
     "download_504", "download_retry_after_huge", "download_401_second_origin", "download_redirect_http",
     "upload_429", "upload_503", "upload_reset",
     "import_400", "import_429", "import_failed",
+    "import_500", "import_502", "import_503_no_retry_after", "import_reset",
+    "post_redirect_second_origin", "post_redirect_same_origin", "upload_redirect_second_origin",
+    "upload_redirect_same_origin", "import_redirect_second_origin",
+    "download_endless", "download_drip", "download_other_workflow",
     "deploy_failed",
 )
 # Faults decided once, when a job is created: export jobs ("job"), import jobs, deploy/undeploy jobs.
@@ -745,7 +749,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         self.entry = {"t": time.time(), "method": method, "path": raw_path, "query": query, "origin": self.server.origin,
                       "env": None, "api_key_present": bool(self.headers.get("x-api-key")), "status": None,
-                      "job_created": False, "fault": None, "workflow_id": None, "kind": "other"}
+                      "job_created": False, "fault": None, "workflow_id": None, "kind": "other",
+                      "user_agent": self.headers.get("User-Agent")}
         self.state.open_entry(self.entry)
         try:
             prefix = self.state.config["path_prefix"] if self.server.origin != "second" else ""
@@ -902,6 +907,9 @@ class Handler(BaseHTTPRequestHandler):
             self.send(200, b'{\n  "dockStatusId": "ds-broken",\n  "status": "IN_PROGRESS"\n  "response": {}\n}\n', "application/json")
         elif kind == "deep_json":
             self.send(200, b"[" * 100000 + b"]" * 100000, "application/json")
+        elif kind in ("redirect_second_origin", "redirect_same_origin"):
+            origin = self.state.urls["second_url" if kind == "redirect_second_origin" else "main"]
+            self.send(307, b"", "text/plain", {"Location": origin + self.path})
         elif kind == "html_200":
             self.send_html(200, "<html><body><h1>Something went wrong</h1><p>Please try again later.</p></body></html>\n")
         elif kind == "slow":
@@ -1045,9 +1053,57 @@ class Handler(BaseHTTPRequestHandler):
             self.send(302, b"", "text/plain", {"Location": location})
         elif name == "download_truncated":
             return False
+        elif name in ("download_endless", "download_drip", "download_other_workflow"):
+            getattr(self, name.split("_", 1)[1] + "_download")(fault, job)
         else:
             return self.send_fault(fault)
         return True
+
+    def endless_download(self, fault, job):  # pylint: disable=unused-argument
+        """Stream zeros (700 MiB unless the fault says size) without a Content-Length, until done or the client leaves."""
+        self.entry["status"] = 200
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "application/zip")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        left, zeros = int(fault.get("size") or 700 * 1024 * 1024), bytes(CHUNK * 4)
+        try:
+            while left > 0:
+                self.wfile.write(zeros[:left])
+                left -= len(zeros)
+        except OSError:
+            pass
+
+    def drip_download(self, fault, job):
+        """Announce the whole archive, then send it one byte every delay seconds (2 unless the fault says)."""
+        archive = job.build(self.state.tmpdir)
+        if not isinstance(archive, bytes):
+            with open(archive, "rb") as handle:
+                archive = handle.read()
+        self.entry["status"] = 200
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "application/zip")
+        self.send_header("Content-Length", str(len(archive)))
+        self.end_headers()
+        try:
+            for index in range(len(archive)):
+                self.wfile.write(archive[index:index + 1])
+                self.wfile.flush()
+                time.sleep(float(fault.get("delay") or 2))
+        except OSError:
+            pass
+
+    def other_workflow_download(self, fault, job):  # pylint: disable=unused-argument
+        """Answer the archive of another workflow: every workflowId/toolId in it names another id."""
+        others = sorted(wid for wid in self.state.catalog.get(job.env, {}) if wid != job.workflow_id)
+        members = copy.deepcopy(job.members)
+        for value in members.values():
+            rewrite_identity(value, others[0] if others else job.workflow_id + "-other")
+        buf = io.BytesIO()
+        write_archive(buf, members)
+        self.send(200, buf.getvalue(), "application/zip")
 
     def wants_gzip(self):
         """Return True when the download is to be sent with Content-Encoding: gzip."""

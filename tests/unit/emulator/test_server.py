@@ -482,7 +482,7 @@ def test_stats_and_log(emulator):
     assert stats["posts"] == 1 and stats["jobs_created"] == 1 and stats["polls"] >= 1 and stats["downloads"] == 1
     assert stats["by_env"]["dev"]["posts"] == 1
     assert set(emulator.log()[0]) == {"t", "method", "path", "query", "origin", "env", "api_key_present", "status", "job_created",
-                                      "fault", "workflow_id", "kind"}
+                                      "fault", "workflow_id", "kind", "user_agent"}
     assert [r["kind"] for r in emulator.log()][:2] == ["export", "status"] and emulator.log()[-1]["kind"] == "download"
 
 
