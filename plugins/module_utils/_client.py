@@ -706,14 +706,14 @@ def raise_for_status(response, client, action, not_found=None, scope=DEFAULT_SCO
         message = ("the API key was refused by %s or lacks the \"%s\" scope (HTTP %d: %s); check api_key and the "
                    "scopes of its API app" % (client.origin, scope, status, said))
         raise ApiError(scrub(message, secrets), status=status, stops_batch=True)
+    elif method == "POST" and is_router_404(response):
+        message = _route_missing(action, response, client)
     elif status == 404 and not_found:
         message = "%s (HTTP 404: %s)" % (not_found, said)
     elif status == 429:
         message = "%s: rate limited by %s (HTTP 429) after %d retries%s" % (
             action, client.origin, client.retries, "; " + rerun_hint(response.url) if method == "POST" else "")
         raise RateLimited(scrub(message, secrets), retry_after=parse_retry_after(response.headers.get("Retry-After")))
-    elif method == "POST" and is_router_404(response):
-        message = _route_missing(action, response, client)
     elif method == "POST" and status in POST_MAY_HAVE_STARTED_STATUSES and _retried(response):
         message = "%s: HTTP %d from %s (%s) after %d retries; %s" % (
             action, status, client.origin, said, client.retries, rerun_hint(response.url))

@@ -49,12 +49,12 @@ FAULTS = (
     "import_500", "import_502", "import_503_no_retry_after", "import_reset",
     "post_redirect_second_origin", "post_redirect_same_origin", "upload_redirect_second_origin",
     "upload_redirect_same_origin", "import_redirect_second_origin",
-    "download_endless", "download_drip", "download_other_workflow",
+    "download_endless", "download_drip", "download_other_workflow", "job_signed_url",
     "deploy_failed",
 )
 # Faults decided once, when a job is created: export jobs ("job"), import jobs, deploy/undeploy jobs.
 JOB_FAULTS = ("job_failed", "job_stuck", "job_cancelled", "job_error", "job_unknown_status", "download_second_origin",
-              "download_401_second_origin")
+              "download_401_second_origin", "job_signed_url")
 PHASES = {"import_failed": "import_job", "deploy_failed": "deploy_job"}
 TERMINAL_FAULTS = {"job_failed": "FAILED", "job_cancelled": "CANCELLED", "job_error": "ERROR", "import_failed": "FAILED",
                    "deploy_failed": "FAILED"}
@@ -296,6 +296,8 @@ class Job:
         if self.fault in ("download_second_origin", "download_401_second_origin"):
             return "%s/storage/exports/%s" % (self.second_url, self.token)
         path = "/api/v1/account/exports/" + self.token
+        if self.fault == "job_signed_url":  # a signed URL: its query string grants access (the emulator ignores it)
+            path += "?X-Amz-Signature=sig-%s&X-Amz-Expires=600" % self.token[:16]
         return urlsplit(self.base_url).path + path if relative else self.base_url + path
 
     def build(self, tmpdir):
