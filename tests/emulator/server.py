@@ -103,6 +103,30 @@ def content_digest(members):
     return digest.hexdigest()
 
 
+# What the collection's classifier calls a secret, for the digest it shows (content_digest is over the redacted form):
+# every string or number of the environment variables member but the variable names, and under keys naming secrets.
+REDACTED = "<redacted:koreai>"
+SECRET_KEY_SUFFIXES = ("password", "passwords", "passwd", "secret", "secrets", "token", "tokens", "apikey", "apikeys",
+                       "privatekey", "credential", "credentials", "clientsecret", "authorization")
+VARIABLE_NAME_KEYS = ("key", "name", "variablename", "varname")
+
+
+def _bare(text):
+    return "".join(char for char in str(text).lower() if char not in "_- ")
+
+
+def redacted_document(doc, in_env, key=""):
+    """Return a copy of a JSON document with its secrets replaced by the collection's placeholder."""
+    if isinstance(doc, dict):
+        return {name: REDACTED if _bare(name).endswith(SECRET_KEY_SUFFIXES) and value is not None and not isinstance(value, bool)
+                else redacted_document(value, in_env, name) for name, value in doc.items()}
+    if isinstance(doc, list):
+        return [redacted_document(item, in_env) for item in doc]
+    if in_env and doc is not None and not isinstance(doc, bool) and _bare(key) not in VARIABLE_NAME_KEYS:
+        return REDACTED
+    return doc
+
+
 def styled(name, style):
     """Spell a snake_case member name (flow_definition.json) in a member style: snake, camel, kebab or pascal."""
     stem, dot, ext = name.rpartition(".")
@@ -603,16 +627,20 @@ class State:  # pylint: disable=too-many-instance-attributes
         if self.workflow(env, workflow_id) is None:
             return None
         members = self.export_members(env, workflow_id)
-        raw, shown = {}, {}
+        raw, shown, redacted = {}, {}, {}
         for name, value in members.items():
             if isinstance(value, Padding):
                 digest = hashlib.sha256()
                 for chunk in value:
                     digest.update(chunk)
                 raw[name], shown[name] = value, {"sha256": digest.hexdigest(), "size": value.size}
+                redacted[name] = value
             else:
                 raw[name], shown[name] = canonical_json(value), value
-        return {"revision": self.revision(env, workflow_id), "members": shown, "content_digest": content_digest(raw),
+                in_env = name.rsplit(".", 1)[0].lower().replace("_", "").replace("-", "") == "envvariables"
+                redacted[name] = canonical_json(redacted_document(value, in_env))
+        return {"revision": self.revision(env, workflow_id), "members": shown, "content_digest": content_digest(redacted),
+                "raw_content_digest": content_digest(raw),
                 "volatile_key": self.config["volatile_key"] or None,
                 "volatile_member": styled(APP, self.config["member_style"]) if self.config["volatile_key"] else None}
 

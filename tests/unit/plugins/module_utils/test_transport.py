@@ -215,3 +215,33 @@ def test_an_export_that_does_not_wait_returns_the_whole_download_url_to_resume_w
     result = run_export(emulator, None, wait=False)
     assert not result["failed"], result["msg"]
     assert "?X-Amz-Signature=sig-" in result["download_url"]
+
+
+# --- digests that cannot test guesses --------------------------------------------------------------
+
+
+def test_the_digest_shown_is_over_the_redacted_content(emulator, tmp_path):
+    result = run_export(emulator, tmp_path)
+    expected = emulator.expected("dev", "a-0001")
+    assert result["content_digest"] == expected["content_digest"] != expected["raw_content_digest"]
+
+
+def test_a_change_only_in_a_secret_changes_the_file_but_not_the_digest_shown(emulator, tmp_path):
+    first = run_export(emulator, tmp_path)
+    emulator.edit("dev", "a-0001", "env_variables.json", set={"variables.1.value": "a-new-secret-value"})
+    second = run_export(emulator, tmp_path)
+    assert (first["changed"], second["changed"]) == (True, True)
+    assert second["content_digest"] == first["content_digest"] and second["sha256"] != first["sha256"]
+    assert "a-new-secret-value" in emulator.secrets("dev", "a-0001")
+    assert run_export(emulator, tmp_path)["changed"] is False
+
+
+def test_with_a_redaction_key_the_digest_shown_is_keyed(emulator, tmp_path):
+    key = ExtractOptions(redaction_key="k-1")
+    first = run_export(emulator, tmp_path, options=key)
+    emulator.edit("dev", "a-0001", "env_variables.json", set={"variables.1.value": "a-new-secret-value"})
+    second = run_export(emulator, tmp_path, options=key)
+    (tmp_path / "other").mkdir()
+    other_key = run_export(emulator, tmp_path / "other", options=ExtractOptions(redaction_key="k-2"))
+    assert second["changed"] and second["content_digest"] != first["content_digest"]
+    assert other_key["content_digest"] != second["content_digest"]
