@@ -58,11 +58,11 @@ def resumed_job(request, kind):
 
 
 def existing_digest(path, options=DEFAULT_OPTIONS):
-    """Content digest of the archive already at path, or None when there is no readable one."""
+    """Change digest (internal, never shown) of the archive already at path, or None when there is no readable one."""
     if not path or not os.path.exists(path):
         return None
     try:
-        return inspect_archive(path, options=options).content_digest
+        return inspect_archive(path, options=options).change_digest
     except (DownloadError, UnsafeArchive):
         return None
 
@@ -197,7 +197,7 @@ class ExportOperation:
     def _place(self, request, fetched):
         dest = request.dest
         existed = os.path.exists(dest)
-        changed = fetched.archive.content_digest != fetched.previous_digest
+        changed = fetched.archive.change_digest != fetched.previous_digest
         outcome = {}
         if changed and self.settings.diff:
             outcome["diff"] = archive_diff(dest if existed else None, fetched.path, request.name or request.workflow_id)
