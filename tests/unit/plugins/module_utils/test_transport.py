@@ -79,6 +79,17 @@ def test_workflow_export_runs_with_only_environment_variables(emulator, tmp_path
     assert {entry["origin"] for entry in api_log(emulator)} == {"main_tls"}
 
 
+def test_validate_certs_from_the_environment(emulator, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KOREAI_VALIDATE_CERTS", "false")
+    with patch_module_args(dict(host=emulator.https_url, api_key=emulator.keys["dev"], workflow_id="a-0001",
+                                dest=str(tmp_path / "a.zip"), poll_interval=0.05)):
+        with pytest.raises(SystemExit):
+            workflow_export.main()
+    result = json.loads(capsys.readouterr().out)
+    assert not result.get("failed"), result.get("msg")
+    assert "validate_certs is false" in json.dumps(result["warnings"]), result["warnings"]
+
+
 def test_kind_from_the_environment_switches_routes(emulator, tmp_path, monkeypatch, capsys):
     emulator.config(entity="tools")
     monkeypatch.setenv("KOREAI_KIND", "tool")
