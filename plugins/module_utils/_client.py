@@ -59,6 +59,7 @@ DOWNLOAD_CHUNK_SIZE = 256 * 1024
 DOWNLOAD_REFUSED_STATUSES = (401, 403, 404, 410)  # what storage answers for an expired or revoked link
 MESSAGE_KEYS = ("errors", "message", "error", "errorMessage", "msg", "detail")  # where servers put their error text
 SERVER_MESSAGE_MAX = 300
+ENTITY_ROUTES = frozenset(("workflows", "workflow", "tools", "tool"))  # path segments of either kind's routes
 RERUN_HINTS = {  # the last segment of a POST's path -> what running the task again does after that POST failed
     "export": "an export changes nothing, so a rerun simply starts it again",
     "import": "the import may have started: a rerun compares first and imports only if still needed",
@@ -706,7 +707,7 @@ def raise_for_status(response, client, action, not_found=None, scope=DEFAULT_SCO
         message = ("the API key was refused by %s or lacks the \"%s\" scope (HTTP %d: %s); check api_key and the "
                    "scopes of its API app" % (client.origin, scope, status, said))
         raise ApiError(scrub(message, secrets), status=status, stops_batch=True)
-    elif method == "POST" and is_router_404(response):
+    elif method == "POST" and is_router_404(response) and ENTITY_ROUTES & set(urlsplit(response.url).path.split("/")):
         message = _route_missing(action, response, client)
     elif status == 404 and not_found:
         message = "%s (HTTP 404: %s)" % (not_found, said)
