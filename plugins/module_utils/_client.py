@@ -5,8 +5,10 @@
 
 One ApiClient serves a whole module run. It sends ``x-api-key`` only to the
 configured host's origin (redirects included), retries GETs on connection
-errors, 429 and 5xx with jittered backoff, and retries a POST only where the
-server cannot have started a job. A 429 seen by any request pauses them all;
+errors, 429 and 5xx with jittered backoff, the export POST (it changes nothing)
+on 429 and 5xx, and any other POST only where the server cannot have acted; a
+POST is never redirected to another origin. Downloads stop at a byte cap and a
+deadline for the whole body. A 429 seen by any request pauses them all;
 no Retry-After wait is longer than RETRY_AFTER_MAX or past the caller's
 deadline. With an https host it follows no download URL or redirect to plain
 http unless allowed. Messages show the server's own error text, never the key
