@@ -35,43 +35,56 @@ options:
       - Options and results keep the name C(workflow_id) for the entity's id, so one playbook reads the same for
         both products; for tools it holds the tool ID, and options also accept the alias C(tool_id).
       - When no route of the chosen kind answers at O(host) but the other kind's does, the error says which kind
-        to set. Set it once for every module with C(module_defaults) for the action group.
+        to set; so does an import or deploy that meets the other product's routes.
+      - Set it once for every module with C(module_defaults) for the action group, or with the E(KOREAI_KIND)
+        environment variable, which is used when the option is not set.
     type: str
     choices: [workflow, tool]
     default: workflow
   validate_certs:
     description:
       - Verify the server's TLS certificate. Set to V(false) only for test hosts; the module then warns.
+      - If not set, the value of the E(KOREAI_VALIDATE_CERTS) environment variable is used.
     type: bool
     default: true
   ca_path:
     description:
       - PEM file of the CA certificates that sign the server's certificate, for private CAs.
       - The file must exist and be readable; this is checked before any request.
+      - If not set, the value of the E(KOREAI_CA_PATH) environment variable is used.
     type: path
   allow_http_downloads:
     description:
       - When O(host) is C(https://), a download URL or a redirect hop on plain C(http://) is refused, because
         the archive and the secrets it holds could be read or replaced on the way. Set to V(true) to accept them.
       - A plain C(http://) O(host) always uses http, with a warning.
+      - A POST (upload, import, export, deploy) redirected to another origin is never followed, so its body is
+        not sent there; it fails naming that origin.
+      - No environment variable sets this option, so the environment cannot weaken it unseen.
     type: bool
     default: false
   timeout:
     description:
       - Seconds to wait for each HTTP request to connect and for each read of its answer.
+      - A download as a whole is also bounded by C(wait_timeout) where a module has one, however slowly it arrives.
+      - If not set, the value of the E(KOREAI_TIMEOUT) environment variable is used.
     type: float
     default: 30
   retries:
     description:
       - How many times a request that failed transiently is retried (connection errors, HTTP 429 honouring
         C(Retry-After), and HTTP 5xx for reads), with jittered exponential backoff.
-      - The export POST is retried only where the server cannot have started a job (connection refused,
-        HTTP 429, HTTP 503 with C(Retry-After)), so one task never starts two export jobs.
+      - The export POST changes nothing, so it is retried on HTTP 429 and 5xx as reads are (but not after a broken
+        or timed-out answer). Upload, import and deploy POSTs are retried only where the server cannot have acted
+        (connection refused, HTTP 429, HTTP 503 with C(Retry-After)); their failure messages say what a rerun does.
       - A C(Retry-After) longer than 60 seconds is cut to 60 seconds, and no wait goes past C(wait_timeout)
         where a module has one.
+      - If not set, the value of the E(KOREAI_RETRIES) environment variable is used.
     type: int
     default: 5
 notes:
+  - Every request sends the User-Agent C(koreai.ai_for_process/<version> ansible-core/<version>
+    python-requests/<version>).
   - Requires the Python library C(requests) on the host that runs the module (usually the controller, with
     C(ansible_connection=local)). Proxies are taken from the E(HTTPS_PROXY), E(HTTP_PROXY) and E(NO_PROXY)
     environment variables.

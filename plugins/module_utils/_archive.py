@@ -6,7 +6,11 @@
 The server rebuilds the zip on every export (new timestamps, member order,
 JSON formatting), so archives are compared by a content digest: sha256 over the
 members sorted by name, each as ``name NUL bytes NUL``, where a JSON member's
-bytes are its canonical form (sorted keys, compact separators, UTF-8).
+bytes are its canonical form (sorted keys, compact separators, UTF-8). Two are
+computed: ``change_digest`` over the members as they are (decides ``changed``;
+never shown), and ``content_digest`` over their redacted form (secrets replaced
+by placeholders, keyed with the redaction key when one is set), which is the one
+returned and written to manifests: it cannot be used to test guesses of a secret.
 
 Extraction into a review tree refuses, before anything is written, archives over the
 budgets (total uncompressed bytes, member count, bytes per member, compression ratio),
@@ -44,6 +48,13 @@ DIFF_SIZE_LIMIT = 64 * 1024
 CHUNK_SIZE = MIB
 
 
+def download_cap(max_archive_bytes=None):
+    """Bytes a download may bring for archives whose members add up to max_archive_bytes (default the budget's
+    default): the members, plus 1/64 and a MiB for the zip's own headers and directory."""
+    budget = DEFAULT_MAX_ARCHIVE_BYTES if max_archive_bytes is None else max_archive_bytes
+    return budget + budget // 64 + MIB
+
+
 @dataclass(frozen=True)
 class ExtractOptions:
     """Budgets and rules for reading an archive (max_*) and writing its review tree."""
@@ -61,10 +72,11 @@ DEFAULT_OPTIONS = ExtractOptions()
 
 @dataclass
 class ArchiveInfo:
-    """Verified facts about one export archive."""
+    """Verified facts about one export archive: content_digest (redacted, fit to show) and change_digest (internal)."""
 
     members: list
     content_digest: str
+    change_digest: str = None
 
 
 def canonical_json(document):
@@ -116,10 +128,27 @@ def _member_chunks(archive, info):
     yield from _raw_chunks(archive, info)
 
 
-def _checked_chunks(archive, info, description):
-    """_member_chunks of a member read whole once, so zipfile checks its CRC on the way."""
+def _digest_pairs(archive, info, redaction_key):
+    """(chunk as it is, chunk as shown) pairs of a member: equal for raw members, JSON canonical then redacted."""
+    if _is_json_member(info):
+        document = _parsed_json(archive, info)
+        try:
+            if document is not None:
+                yield canonical_json(document), canonical_json(redacted(info.filename, document, redaction_key))
+                return
+        except RecursionError:
+            pass
+    shown_placeholder = member_role(info.filename) == "env"  # unreadable variables: their bytes are secrets
+    if shown_placeholder:
+        yield b"", canonical_json(PLACEHOLDER)
+    for chunk in _raw_chunks(archive, info):
+        yield chunk, b"" if shown_placeholder else chunk
+
+
+def _checked_pairs(archive, info, description, redaction_key):
+    """_digest_pairs of a member read whole once, so zipfile checks its CRC on the way."""
     try:
-        yield from _member_chunks(archive, info)
+        yield from _digest_pairs(archive, info, redaction_key)
     except zipfile.BadZipFile as exc:
         if "CRC" not in str(exc):
             raise
@@ -148,21 +177,55 @@ def check_budgets(archive, options=DEFAULT_OPTIONS, description="the archive"):
 
 
 def inspect_archive(path, description="the download", options=DEFAULT_OPTIONS):
-    """Check that path is a readable zip within the budgets and compute its member list and content digest."""
+    """Check that path is a readable zip within the budgets and compute its member list and both digests."""
     try:
         with zipfile.ZipFile(path) as archive:
             check_budgets(archive, options, description)
-            digest = hashlib.sha256()
+            change, shown = hashlib.sha256(), hashlib.sha256()
             members = []
             for info in _file_members(archive):
                 members.append(info.filename)
-                digest.update(info.filename.encode("utf-8") + b"\0")
-                for chunk in _checked_chunks(archive, info, description):
-                    digest.update(chunk)
-                digest.update(b"\0")
+                for digest in (change, shown):
+                    digest.update(info.filename.encode("utf-8") + b"\0")
+                for raw, redacted_chunk in _checked_pairs(archive, info, description, options.redaction_key):
+                    change.update(raw)
+                    shown.update(redacted_chunk)
+                for digest in (change, shown):
+                    digest.update(b"\0")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError) as exc:
         raise DownloadError("%s is not a readable zip archive (%s)" % (description, exc))
-    return ArchiveInfo(members=members, content_digest=digest.hexdigest())
+    return ArchiveInfo(members=members, content_digest=shown.hexdigest(), change_digest=change.hexdigest())
+
+
+OWNER_KEYS = ("workflowId", "toolId")  # top-level keys of the flow and app definitions that name their workflow
+
+
+def archive_owners(path):
+    """{member name: the workflow (or tool) id it names} for the flow and app definitions of the archive at path."""
+    owners = {}
+    with zipfile.ZipFile(path) as archive:
+        for info in _file_members(archive):
+            if member_role(info.filename) not in ("flow", "app") or not _is_json_member(info):
+                continue
+            document = _parsed_json(archive, info)
+            named = [document.get(key) for key in OWNER_KEYS] if isinstance(document, dict) else []
+            named = [str(value) for value in named if isinstance(value, (str, int)) and str(value).strip()]
+            if named:
+                owners[info.filename] = named[0].strip()
+    return owners
+
+
+def check_archive_owner(path, workflow_id, kind="workflow"):
+    """Raise UnsafeArchive when a member of the archive at path names another workflow (or tool) than workflow_id.
+
+    kind is the connection's Kind (or its name), for the message. Archives whose members name no id pass."""
+    name = getattr(kind, "name", kind)
+    for member, owner in sorted(archive_owners(path).items()):
+        if owner != str(workflow_id):
+            raise UnsafeArchive("the archive downloaded for %s %s belongs to %s %s (%s names it): refused, nothing was "
+                                "written or imported from it; a rerun exports again, and if the server keeps answering "
+                                "another %s's archive, report it to its administrators"
+                                % (name, workflow_id, name, owner, member, name))
 
 
 def file_sha256(path):

@@ -5,8 +5,10 @@
 
 One ApiClient serves a whole module run. It sends ``x-api-key`` only to the
 configured host's origin (redirects included), retries GETs on connection
-errors, 429 and 5xx with jittered backoff, and retries a POST only where the
-server cannot have started a job. A 429 seen by any request pauses them all;
+errors, 429 and 5xx with jittered backoff, the export POST (it changes nothing)
+on 429 and 5xx, and any other POST only where the server cannot have acted; a
+POST is never redirected to another origin. Downloads stop at a byte cap and a
+deadline for the whole body. A 429 seen by any request pauses them all;
 no Retry-After wait is longer than RETRY_AFTER_MAX or past the caller's
 deadline. With an https host it follows no download URL or redirect to plain
 http unless allowed. Messages show the server's own error text, never the key
@@ -17,16 +19,19 @@ import html
 import math
 import os
 import re
+import socket
 import threading
 import time
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from ansible.module_utils.ansible_release import __version__ as ANSIBLE_CORE_VERSION
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._kinds import kind_named
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import download_cap
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._kinds import kind_named, other_kind
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import (
-    ApiError, DownloadError, KoreaiError, RateLimited, scrub,
+    ApiError, DownloadError, DownloadLimit, KoreaiError, RateLimited, scrub,
 )
 
 try:
@@ -42,6 +47,7 @@ else:
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
 
+COLLECTION_VERSION = "0.2.0"  # the one home of the version a request names; a unit test keeps it equal to galaxy.yml's
 API_KEY_HEADER = "x-api-key"
 API_KEY_SOURCES = "api_key or the KOREAI_API_KEY environment variable"
 RETRYABLE_GET_STATUSES = (429, 500, 502, 503, 504)
@@ -55,6 +61,14 @@ DOWNLOAD_CHUNK_SIZE = 256 * 1024
 DOWNLOAD_REFUSED_STATUSES = (401, 403, 404, 410)  # what storage answers for an expired or revoked link
 MESSAGE_KEYS = ("errors", "message", "error", "errorMessage", "msg", "detail")  # where servers put their error text
 SERVER_MESSAGE_MAX = 300
+ENTITY_ROUTES = frozenset(("workflows", "workflow", "tools", "tool"))  # path segments of either kind's routes
+RERUN_HINTS = {  # the last segment of a POST's path -> what running the task again does after that POST failed
+    "export": "an export changes nothing, so a rerun simply starts it again",
+    "import": "the import may have started: a rerun compares first and imports only if still needed",
+    "deploy": "the deploy may have started: a rerun deploys again, which is harmless",
+    "undeploy": "the undeploy may have started: a rerun undeploys again, which is harmless",
+    "files": "nothing was imported yet: a rerun uploads the files again",
+}
 
 
 def connection_argument_spec():
@@ -62,12 +76,12 @@ def connection_argument_spec():
     return dict(
         host=dict(type="str", required=True, fallback=(env_fallback, ["KOREAI_HOST"])),
         api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["KOREAI_API_KEY"])),
-        kind=dict(type="str", default="workflow", choices=["workflow", "tool"]),
-        validate_certs=dict(type="bool", default=True),
-        ca_path=dict(type="path"),
+        kind=dict(type="str", default="workflow", choices=["workflow", "tool"], fallback=(env_fallback, ["KOREAI_KIND"])),
+        validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["KOREAI_VALIDATE_CERTS"])),
+        ca_path=dict(type="path", fallback=(env_fallback, ["KOREAI_CA_PATH"])),
         allow_http_downloads=dict(type="bool", default=False),
-        timeout=dict(type="float", default=30),
-        retries=dict(type="int", default=5),
+        timeout=dict(type="float", default=30, fallback=(env_fallback, ["KOREAI_TIMEOUT"])),
+        retries=dict(type="int", default=5, fallback=(env_fallback, ["KOREAI_RETRIES"])),
     )
 
 
@@ -133,8 +147,15 @@ def _is_http_url(url):
     return parts.scheme in ("http", "https") and bool(parts.hostname) and port != 0
 
 
+def user_agent():
+    """The User-Agent every request sends: this collection, ansible-core and requests, with their versions."""
+    return "koreai.ai_for_process/%s ansible-core/%s python-requests/%s" % (
+        COLLECTION_VERSION, ANSIBLE_CORE_VERSION, requests.__version__ if HAS_REQUESTS else "none")
+
+
 def client_from_params(params, pool_size=8):
-    """Build an ApiClient from validated module parameters."""
+    """Build an ApiClient from validated module parameters (max_archive_bytes and wait_timeout, where the module
+    has them, bound every download it makes)."""
     return ApiClient(
         host=params["host"],
         api_key=params["api_key"],
@@ -145,6 +166,7 @@ def client_from_params(params, pool_size=8):
         pool_size=pool_size,
         allow_http_downloads=params.get("allow_http_downloads", False),
         kind=params.get("kind"),
+        download_limits=(params.get("max_archive_bytes"), params.get("wait_timeout")),
     )
 
 
@@ -236,8 +258,9 @@ def _retry_class(throttle, for_post, bound):
     return SharedRetry
 
 
-def _retry_policy(retries, throttle, for_post, bound):
-    """GETs retry every transient failure; POSTs only those that start no job."""
+def _retry_policy(retries, throttle, for_post, bound, changes_nothing=False):
+    """GETs retry every transient failure; POSTs only those that start no job, or with changes_nothing (an export)
+    every error status too (a broken or timed-out answer is still not sent again: it would start a second job)."""
     options = dict(
         total=retries,
         connect=retries,
@@ -245,17 +268,25 @@ def _retry_policy(retries, throttle, for_post, bound):
         other=0,
         status=retries,
         redirect=5,
-        status_forcelist=(429, 503) if for_post else RETRYABLE_GET_STATUSES,
+        status_forcelist=(429, 503) if for_post and not changes_nothing else RETRYABLE_GET_STATUSES,
         allowed_methods=frozenset(["POST"] if for_post else ["GET"]),
         backoff_factor=BACKOFF_FACTOR,
         raise_on_status=False,
         respect_retry_after_header=True,
     )
-    retry_class = _retry_class(throttle, for_post, bound)
+    retry_class = _retry_class(throttle, for_post and not changes_nothing, bound)
     try:
         return retry_class(backoff_jitter=BACKOFF_FACTOR, backoff_max=BACKOFF_MAX, **options)
     except TypeError:  # urllib3 < 2 has no jitter
         return retry_class(**options)
+
+
+class CrossOriginRedirect(Exception):
+    """A redirect of a request with a body (a POST) to another origin, which the client does not follow."""
+
+    def __init__(self, url):
+        super().__init__(origin_of(url))
+        self.origin = origin_of(url)
 
 
 class PlainHttpRefused(Exception):
@@ -301,6 +332,9 @@ if HAS_REQUESTS:
             return dict(settings, proxies=dict(settings["proxies"]))
 
         def rebuild_auth(self, prepared_request, response):
+            sent = response.request
+            if sent is not None and sent.method != "GET" and origin_of(prepared_request.url) != origin_of(sent.url):
+                raise CrossOriginRedirect(prepared_request.url)  # its body (an upload, an import) stays home
             if self.refuse_plain_http and urlsplit(prepared_request.url).scheme.lower() == "http":
                 raise PlainHttpRefused(prepared_request.url)
             super().rebuild_auth(prepared_request, response)
@@ -311,7 +345,7 @@ class ApiClient:
     """HTTP access to one AI for Process environment."""
 
     def __init__(self, host, api_key, validate_certs=True, ca_path=None, timeout=30, retries=5, pool_size=8,
-                 allow_http_downloads=False, kind=None):
+                 allow_http_downloads=False, kind=None, download_limits=(None, None)):
         problem = api_key_problem(api_key) or ca_path_problem(ca_path)
         if problem:
             raise KoreaiError(problem)
@@ -332,12 +366,17 @@ class ApiClient:
         auth = ApiKeyAuth(api_key, self.origin)
         self._get_session = self._session(auth, _retry_policy(retries, self.throttle, False, self.bound_wait), pool_size)
         self._post_session = self._session(auth, _retry_policy(retries, self.throttle, True, self.bound_wait), pool_size)
+        # POSTs that change nothing (an export starts a job that only reads) retry as reads do
+        self._read_post_session = self._session(
+            auth, _retry_policy(retries, self.throttle, True, self.bound_wait, changes_nothing=True), pool_size)
+        self.max_download_bytes, self.download_seconds = download_limits
 
     def _session(self, auth, retry, pool_size):
         session = ScopedSession()
         session.auth = auth
         session.refuse_plain_http = self.refuse_plain_http
         session.headers["Accept"] = "application/json"
+        session.headers["User-Agent"] = user_agent()
         adapter = HTTPAdapter(max_retries=retry, pool_connections=pool_size, pool_maxsize=pool_size)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
@@ -379,23 +418,37 @@ class ApiClient:
         """GET url (retried); deadline (a time.monotonic() value) bounds every wait for a 429, Retry-After or backoff."""
         return self._send(self._get_session, "GET", url, deadline, **kwargs)
 
-    def post(self, url, deadline=None, **kwargs):
-        """POST url, retried only where the server cannot have started a job; deadline as for get."""
-        return self._send(self._post_session, "POST", url, deadline, **kwargs)
+    def post(self, url, deadline=None, changes_nothing=False, **kwargs):
+        """POST url, retried only where the server cannot have started a job; deadline as for get.
+
+        changes_nothing: the POST only reads (an export), so it is retried as a GET is (connection errors, 429, 5xx)."""
+        session = self._read_post_session if changes_nothing else self._post_session
+        return self._send(session, "POST", url, deadline, **kwargs)
 
     def download(self, url, handle, action, max_bytes=None, deadline=None):
         """Stream url into the open binary handle; return (bytes written, content type).
 
         Asks for the body uncompressed; a body sent compressed anyway is decoded, and the raw bytes received are
-        checked against Content-Length. max_bytes, when given, caps the bytes written.
+        checked against Content-Length. max_bytes (default: the client's max_download_bytes) caps the bytes written;
+        deadline (a time.monotonic() value, default: download_seconds from now) bounds the whole body, however
+        slowly it trickles in. Going past either raises DownloadLimit, which is not worth retrying at once.
         """
         if self.refuse_plain_http and urlsplit(url).scheme.lower() == "http":
             raise DownloadError(self._plain_http_message("%s: the download URL" % action, url))
+        max_bytes = download_cap(self.max_download_bytes) if max_bytes is None else max_bytes
+        if deadline is None and self.download_seconds:
+            deadline = time.monotonic() + self.download_seconds
         response = self.get(url, deadline=deadline, stream=True, headers={"Accept-Encoding": "identity"})
         with response:
             self._raise_for_download_status(response, action)
             expected = response.headers.get("Content-Length")
-            written = self._stream_body(response, handle, action, expected, max_bytes)
+            if max_bytes is not None and expected and expected.isdigit() and int(expected) > max_bytes:
+                raise DownloadLimit(_too_large(action, "announces %s bytes" % expected, max_bytes))
+            watchdog = _Watchdog(response, deadline, action)
+            try:
+                written = self._stream_body(response, handle, action, expected, max_bytes, watchdog)
+            finally:
+                watchdog.cancel()
             received = response.raw.tell()
         if expected and expected.isdigit() and received != int(expected):
             raise DownloadError("%s: truncated, received %d of %s bytes" % (action, received, expected))
@@ -411,23 +464,28 @@ class ApiClient:
                            status=status)
         raise_for_status(response, self, action)
 
-    @staticmethod
-    def _stream_body(response, handle, action, expected, max_bytes):
+    def _stream_body(self, response, handle, action, expected, max_bytes, watchdog):
         written = 0
         try:
             for chunk in response.iter_content(chunk_size=DOWNLOAD_CHUNK_SIZE):
                 written += len(chunk)
                 if max_bytes is not None and written > max_bytes:
-                    raise DownloadError("%s: the archive is larger than the limit of %d bytes" % (action, max_bytes))
+                    raise DownloadLimit(_too_large(action, "sent more than that", max_bytes))
+                watchdog.check()
                 handle.write(chunk)
-        except requests.exceptions.RequestException as exc:
+        except (requests.exceptions.RequestException, OSError) as exc:
+            watchdog.check()
+            if not isinstance(exc, requests.exceptions.RequestException):
+                raise
             raise DownloadError("%s: truncated, the connection broke after %d of %s bytes (%s)"
                                 % (action, response.raw.tell(), expected or "unknown", _reason(exc)))
+        watchdog.check()
         return written
 
     def close(self):
         self._get_session.close()
         self._post_session.close()
+        self._read_post_session.close()
 
     def _plain_http_message(self, what, url):
         return ("%s %s is plain http while host is https: refused, because the archive and the secrets it holds could "
@@ -463,22 +521,77 @@ class ApiClient:
             return session.request(method, url, timeout=self.timeout, verify=self._verify, **kwargs)
         except PlainHttpRefused as exc:
             raise DownloadError(self._plain_http_message("%s %s was redirected to" % (method, display_url(url)), exc.url))
+        except CrossOriginRedirect as exc:
+            raise ApiError("%s %s was redirected to another origin, %s: not followed, so nothing was sent there; a "
+                           "rerun meets the same redirect: check that host is the environment's URL"
+                           % (method, display_url(url), exc.origin), stops_batch=target == self.origin)
         except requests.exceptions.SSLError as exc:
             message = ("TLS certificate verification failed for %s (%s); set ca_path to the CA bundle that signed "
                        "the server's certificate, or validate_certs: false for a test host" % (target, _reason(exc)))
         except requests.exceptions.RequestException as exc:
             if _is_timeout(exc):
-                message = ("no answer from %s to %s %s within timeout=%s s (%s); raise timeout if the server is slow"
-                           % (target, method, path, self.timeout, _reason(exc)))
+                message = ("no answer from %s to %s %s within timeout=%s s (%s); raise timeout if the server is slow%s"
+                           % (target, method, path, self.timeout, _reason(exc),
+                              "; not sent again: " + rerun_hint(url) if method == "POST" else ""))
             elif method == "POST" and not _is_refused(exc):
-                message = ("the connection to %s broke after POST %s was sent (%s); not retried, because the server "
-                           "may have started the job: run the task again" % (target, path, _reason(exc)))
+                message = ("the connection to %s broke after POST %s was sent (%s); not sent again, because the "
+                           "server may have acted on it: %s" % (target, path, _reason(exc), rerun_hint(url)))
             else:
                 message = "could not reach %s for %s %s (%s)" % (target, method, path, _reason(exc))
                 unreachable = target == self.origin
         except (ValueError, UnicodeError) as exc:  # a header or URL that cannot be sent: never show its value
             message = "%s %s could not be sent: %s" % (method, display_url(url), type(exc).__name__)
         raise ApiError(scrub(message, self.secrets), stops_batch=unreachable)
+
+
+def _too_large(action, what, max_bytes):
+    return ("%s: refused, the server %s, more than the %d bytes max_archive_bytes allows: nothing was kept; raise "
+            "max_archive_bytes if the workflow is really this large, else a rerun meets the same" % (action, what, max_bytes))
+
+
+class _Watchdog:
+    """Cuts a streamed response's connection at deadline, so a body that trickles in cannot outlast it."""
+
+    def __init__(self, response, deadline, action):
+        self.deadline = deadline
+        self.action = action
+        self._response = response
+        self._timer = None
+        if deadline is not None:
+            self._timer = threading.Timer(max(deadline - time.monotonic(), 0.0), self._cut)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _cut(self):
+        connection = getattr(self._response.raw, "connection", None) or getattr(self._response.raw, "_connection", None)
+        sock = getattr(connection, "sock", None)
+        try:
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def expired(self):
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def check(self):
+        """Raise DownloadLimit once the deadline has passed."""
+        if self.expired():
+            raise DownloadLimit("%s: did not finish within wait_timeout (%d bytes received): cut off, nothing was "
+                                "kept; a rerun exports and downloads again, raise wait_timeout if the server is this "
+                                "slow" % (self.action, self._response.raw.tell()))
+
+    def cancel(self):
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+def rerun_hint(url):
+    """What running the task again does after a POST to url failed (the files API, export, import or deploy)."""
+    segments = urlsplit(url).path.rstrip("/").split("/")
+    if "files" in segments:
+        return RERUN_HINTS["files"]
+    return RERUN_HINTS.get(segments[-1], "a rerun sends it again")
 
 
 def _is_timeout(exc):
@@ -596,17 +709,40 @@ def raise_for_status(response, client, action, not_found=None, scope=DEFAULT_SCO
         message = ("the API key was refused by %s or lacks the \"%s\" scope (HTTP %d: %s); check api_key and the "
                    "scopes of its API app" % (client.origin, scope, status, said))
         raise ApiError(scrub(message, secrets), status=status, stops_batch=True)
+    elif method == "POST" and is_router_404(response) and ENTITY_ROUTES & set(urlsplit(response.url).path.split("/")):
+        message = _route_missing(action, response, client)
     elif status == 404 and not_found:
         message = "%s (HTTP 404: %s)" % (not_found, said)
     elif status == 429:
-        message = "%s: rate limited by %s (HTTP 429) after %d retries" % (action, client.origin, client.retries)
+        message = "%s: rate limited by %s (HTTP 429) after %d retries%s" % (
+            action, client.origin, client.retries, "; " + rerun_hint(response.url) if method == "POST" else "")
         raise RateLimited(scrub(message, secrets), retry_after=parse_retry_after(response.headers.get("Retry-After")))
+    elif method == "POST" and status in POST_MAY_HAVE_STARTED_STATUSES and _retried(response):
+        message = "%s: HTTP %d from %s (%s) after %d retries; %s" % (
+            action, status, client.origin, said, client.retries, rerun_hint(response.url))
     elif method == "POST" and status in POST_MAY_HAVE_STARTED_STATUSES:
-        message = ("%s: HTTP %d from %s (%s); not retried on purpose, because the server may have started the job: "
-                   "running the task again is safe" % (action, status, client.origin, said))
+        message = ("%s: HTTP %d from %s (%s); not retried on purpose, because the server may have acted on it: %s"
+                   % (action, status, client.origin, said, rerun_hint(response.url)))
     else:
         message = "%s: HTTP %d from %s (%s)" % (action, status, client.origin, said)
     raise ApiError(scrub(message, secrets), status=status)
+
+
+def _retried(response):
+    """Whether the POST went out with the policy that retries every error status (an export: it changes nothing)."""
+    retry = getattr(getattr(response, "raw", None), "retries", None)
+    return 500 in (getattr(retry, "status_forcelist", None) or ())
+
+
+def _route_missing(action, response, client):
+    """The message for the web server's 404 page on a POST: the route does not exist there, so say which kind to set."""
+    kind = getattr(client, "kind", None) or kind_named(None)
+    other = other_kind(kind)
+    return ("%s: no such route at %s (the web server's 404 page for POST %s): the %s routes (/api/public/%s/...) do not "
+            "exist there; if host runs %s, set kind: %s, else check that host is the environment's URL, including any "
+            "path prefix" % (action, display_url(client.base_url), urlsplit(response.url).path, kind.name,
+                             kind.routes[0], "Agent Platform tools" if other.name == "tool" else "AI for Process workflows",
+                             other.name))
 
 
 def other_origin_refusal(action, response, client):

@@ -59,6 +59,10 @@ class DownloadError(KoreaiError):
     """The exported archive could not be fetched or is not a valid zip."""
 
 
+class DownloadLimit(KoreaiError):
+    """A download went past its size cap or its deadline: stopped, and not downloaded again in the same run."""
+
+
 class UnsafeArchive(KoreaiError):
     """The archive holds members that must not be extracted."""
 

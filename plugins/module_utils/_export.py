@@ -10,9 +10,10 @@ downloads the archive to a private temp file, verifies it and puts it in place.
 """
 
 import os
+import time
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import (
-    DEFAULT_OPTIONS, archive_diff, extract_archive, file_sha256, inspect_archive,
+    DEFAULT_OPTIONS, archive_diff, check_archive_owner, download_cap, extract_archive, file_sha256, inspect_archive,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import display_url, is_router_404, raise_for_status
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError, KoreaiError, UnsafeArchive
@@ -31,7 +32,7 @@ def start_export(client, workflow_id, flow_id=None):
     kind = client.kind
     action = "export of %s" % kind.describe(workflow_id)
     params = {"flowId": flow_id} if flow_id else None
-    response = client.post_on_route(workflow_id, "export", params=params)
+    response = client.post_on_route(workflow_id, "export", params=params, changes_nothing=True)
     if is_router_404(response):
         raise ApiError("%s: no export route answered at %s (every spelling got the web server's 404 page)%s" % (
             action, display_url(client.base_url), _route_hint(client, workflow_id, params)), status=404, stops_batch=True)
@@ -43,7 +44,8 @@ def start_export(client, workflow_id, flow_id=None):
 def _route_hint(client, workflow_id, params):
     """What to fix when no export route answered: the kind, when the other product's route exists there, else host."""
     other = other_kind(client.kind)
-    probe = client.post(client.api_url("api", "public", other.routes[0], workflow_id, "export"), params=params)
+    probe = client.post(client.api_url("api", "public", other.routes[0], workflow_id, "export"), params=params,
+                        changes_nothing=True)
     if not is_router_404(probe):
         return "; the %s routes answer there (HTTP %d): set kind: %s" % (other.name, probe.status_code, other.name)
     return "; check that host is the environment's URL, including any path prefix"
@@ -56,24 +58,29 @@ def resumed_job(request, kind):
 
 
 def existing_digest(path, options=DEFAULT_OPTIONS):
-    """Content digest of the archive already at path, or None when there is no readable one."""
+    """Change digest (internal, never shown) of the archive already at path, or None when there is no readable one."""
     if not path or not os.path.exists(path):
         return None
     try:
-        return inspect_archive(path, options=options).content_digest
+        return inspect_archive(path, options=options).change_digest
     except (DownloadError, UnsafeArchive):
         return None
 
 
-def download_once(client, request, job, module, options):
-    """Download the archive into a new private temp file beside dest and verify it; no temp file survives a failure."""
+def download_once(client, request, job, module, options, time_limit=None):
+    """Download the archive into a new private temp file beside dest (at most the options' budget, within time_limit
+    seconds when given) and verify it belongs to the workflow asked for; no temp file survives a failure."""
     action = "download of %s" % client.kind.describe(request.workflow_id)
+    deadline = time.monotonic() + time_limit if time_limit else None
     path = None
     try:
         path, handle = temp_file_beside(request.dest, module)
         with handle:
-            _size, content_type = client.download(job.download_url, handle, action)
-        return path, inspect_archive(path, "%s (%s)" % (action, content_type or "no content type"), options)
+            _size, content_type = client.download(job.download_url, handle, action, download_cap(options.max_archive_bytes),
+                                                  deadline)
+        archive = inspect_archive(path, "%s (%s)" % (action, content_type or "no content type"), options)
+        check_archive_owner(path, request.workflow_id, client.kind)
+        return path, archive
     except BaseException as exc:
         if path:
             remove_quietly(path)
@@ -91,14 +98,15 @@ class Fetched:
         self.previous_digest = previous_digest
 
 
-def fetch_archive(client, request, job, module, options):
-    """Download and verify the job's archive (within the options' budgets), downloading again when it arrives broken."""
+def fetch_archive(client, request, job, module, options, time_limit=None):
+    """Download and verify the job's archive (within the options' budgets and time_limit seconds a try), downloading
+    again when it arrives broken."""
     if not job.download_url:
         raise DownloadError("%s succeeded but gave no download URL" % job.action,
                             status=job.status)
     for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
         try:
-            path, archive = download_once(client, request, job, module, options)
+            path, archive = download_once(client, request, job, module, options, time_limit)
             break
         except DownloadError:
             if attempt == DOWNLOAD_ATTEMPTS:
@@ -148,7 +156,9 @@ class ExportOperation:
         result.update(job_facts(job))
         if not request.dest:
             return {}
-        fetched = yield Call(fetch_archive, self.client, request, job, self.module, self.extract_options)
+        fetched = yield Call(fetch_archive, self.client, request, job, self.module, self.extract_options,
+                             self.settings.wait_timeout)
+        result["download_url"] = display_url(job.download_url)  # used up: its query string (a signature) is not kept
         try:
             return self._place(request, fetched)
         finally:
@@ -187,7 +197,7 @@ class ExportOperation:
     def _place(self, request, fetched):
         dest = request.dest
         existed = os.path.exists(dest)
-        changed = fetched.archive.content_digest != fetched.previous_digest
+        changed = fetched.archive.change_digest != fetched.previous_digest
         outcome = {}
         if changed and self.settings.diff:
             outcome["diff"] = archive_diff(dest if existed else None, fetched.path, request.name or request.workflow_id)

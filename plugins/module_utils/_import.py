@@ -19,6 +19,7 @@ import tempfile
 from dataclasses import dataclass
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import pretty_json
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import check_archive_owner
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import raise_for_status
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._deploy import deploy_steps
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError
@@ -70,6 +71,7 @@ def fetch_members(client, job):
         path = os.path.join(directory, "target.zip")
         with open(path, "wb") as handle:
             client.download(job.download_url, handle, "download of the %s" % job.action)
+        check_archive_owner(path, job.workflow_id, client.kind)
         return members_of_archive(path, "the %s" % job.action)
     finally:
         shutil.rmtree(directory, ignore_errors=True)

@@ -149,7 +149,10 @@ options:
     type: bool
     default: false
   max_archive_bytes:
-    description: Most bytes an archive may expand to, in all; a larger one is refused before it is read.
+    description:
+      - Most bytes an archive may expand to, in all; a larger one is refused before it is read.
+      - The download itself stops once it passes this budget plus 1/64 (for the zip's own structure), and once it
+        has taken O(wait_timeout), however slowly it arrives; nothing is kept.
     type: int
     default: 536870912
   max_members:
@@ -281,7 +284,8 @@ status:
   sample: SUCCESS
 download_url:
   description: URL of the exported archive. It may be a signed URL; treat it as sensitive. Messages and the manifest
-    show it without its query string; this value keeps it, so that a job can be resumed.
+    show it without its query string; this value keeps it (it grants access to the archive until it expires) while
+    the job can still be resumed, and drops it once the archive was downloaded.
   returned: with O(workflow_id), when known
   type: str
   sample: https://process.kore.ai/api/v1/account/exports/81c2
@@ -304,8 +308,12 @@ sha256:
   returned: with O(workflow_id), when dest holds a file
   type: str
 content_digest:
-  description: Digest of the archive's content (member names and bytes, JSON canonicalised), stable across exports
-    of an unchanged workflow.
+  description:
+    - Digest of the archive's content (member names and bytes, JSON canonicalised), stable across exports
+      of an unchanged workflow.
+    - Computed over the redacted content (secret values replaced by placeholders, keyed with O(redaction_key) when
+      set), so it cannot be used to test guesses of a secret; without O(redaction_key) a change only in a secret
+      value leaves it as it was, though C(changed) and RV(sha256) still show it.
   returned: with O(workflow_id), when dest holds a file
   type: str
 size:

@@ -46,11 +46,15 @@ FAULTS = (
     "download_504", "download_retry_after_huge", "download_401_second_origin", "download_redirect_http",
     "upload_429", "upload_503", "upload_reset",
     "import_400", "import_429", "import_failed",
+    "import_500", "import_502", "import_503_no_retry_after", "import_reset",
+    "post_redirect_second_origin", "post_redirect_same_origin", "upload_redirect_second_origin",
+    "upload_redirect_same_origin", "import_redirect_second_origin",
+    "download_endless", "download_drip", "download_other_workflow", "job_signed_url",
     "deploy_failed",
 )
 # Faults decided once, when a job is created: export jobs ("job"), import jobs, deploy/undeploy jobs.
 JOB_FAULTS = ("job_failed", "job_stuck", "job_cancelled", "job_error", "job_unknown_status", "download_second_origin",
-              "download_401_second_origin")
+              "download_401_second_origin", "job_signed_url")
 PHASES = {"import_failed": "import_job", "deploy_failed": "deploy_job"}
 TERMINAL_FAULTS = {"job_failed": "FAILED", "job_cancelled": "CANCELLED", "job_error": "ERROR", "import_failed": "FAILED",
                    "deploy_failed": "FAILED"}
@@ -97,6 +101,30 @@ def content_digest(members):
             digest.update(chunk)
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+# What the collection's classifier calls a secret, for the digest it shows (content_digest is over the redacted form):
+# every string or number of the environment variables member but the variable names, and under keys naming secrets.
+REDACTED = "<redacted:koreai>"
+SECRET_KEY_SUFFIXES = ("password", "passwords", "passwd", "secret", "secrets", "token", "tokens", "apikey", "apikeys",
+                       "privatekey", "credential", "credentials", "clientsecret", "authorization")
+VARIABLE_NAME_KEYS = ("key", "name", "variablename", "varname")
+
+
+def _bare(text):
+    return "".join(char for char in str(text).lower() if char not in "_- ")
+
+
+def redacted_document(doc, in_env, key=""):
+    """Return a copy of a JSON document with its secrets replaced by the collection's placeholder."""
+    if isinstance(doc, dict):
+        return {name: REDACTED if _bare(name).endswith(SECRET_KEY_SUFFIXES) and value is not None and not isinstance(value, bool)
+                else redacted_document(value, in_env, name) for name, value in doc.items()}
+    if isinstance(doc, list):
+        return [redacted_document(item, in_env) for item in doc]
+    if in_env and doc is not None and not isinstance(doc, bool) and _bare(key) not in VARIABLE_NAME_KEYS:
+        return REDACTED
+    return doc
 
 
 def styled(name, style):
@@ -292,6 +320,8 @@ class Job:
         if self.fault in ("download_second_origin", "download_401_second_origin"):
             return "%s/storage/exports/%s" % (self.second_url, self.token)
         path = "/api/v1/account/exports/" + self.token
+        if self.fault == "job_signed_url":  # a signed URL: its query string grants access (the emulator ignores it)
+            path += "?X-Amz-Signature=sig-%s&X-Amz-Expires=600" % self.token[:16]
         return urlsplit(self.base_url).path + path if relative else self.base_url + path
 
     def build(self, tmpdir):
@@ -597,16 +627,20 @@ class State:  # pylint: disable=too-many-instance-attributes
         if self.workflow(env, workflow_id) is None:
             return None
         members = self.export_members(env, workflow_id)
-        raw, shown = {}, {}
+        raw, shown, redacted = {}, {}, {}
         for name, value in members.items():
             if isinstance(value, Padding):
                 digest = hashlib.sha256()
                 for chunk in value:
                     digest.update(chunk)
                 raw[name], shown[name] = value, {"sha256": digest.hexdigest(), "size": value.size}
+                redacted[name] = value
             else:
                 raw[name], shown[name] = canonical_json(value), value
-        return {"revision": self.revision(env, workflow_id), "members": shown, "content_digest": content_digest(raw),
+                in_env = name.rsplit(".", 1)[0].lower().replace("_", "").replace("-", "") == "envvariables"
+                redacted[name] = canonical_json(redacted_document(value, in_env))
+        return {"revision": self.revision(env, workflow_id), "members": shown, "content_digest": content_digest(redacted),
+                "raw_content_digest": content_digest(raw),
                 "volatile_key": self.config["volatile_key"] or None,
                 "volatile_member": styled(APP, self.config["member_style"]) if self.config["volatile_key"] else None}
 
@@ -745,7 +779,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         self.entry = {"t": time.time(), "method": method, "path": raw_path, "query": query, "origin": self.server.origin,
                       "env": None, "api_key_present": bool(self.headers.get("x-api-key")), "status": None,
-                      "job_created": False, "fault": None, "workflow_id": None, "kind": "other"}
+                      "job_created": False, "fault": None, "workflow_id": None, "kind": "other",
+                      "user_agent": self.headers.get("User-Agent")}
         self.state.open_entry(self.entry)
         try:
             prefix = self.state.config["path_prefix"] if self.server.origin != "second" else ""
@@ -902,6 +937,9 @@ class Handler(BaseHTTPRequestHandler):
             self.send(200, b'{\n  "dockStatusId": "ds-broken",\n  "status": "IN_PROGRESS"\n  "response": {}\n}\n', "application/json")
         elif kind == "deep_json":
             self.send(200, b"[" * 100000 + b"]" * 100000, "application/json")
+        elif kind in ("redirect_second_origin", "redirect_same_origin"):
+            origin = self.state.urls["second_url" if kind == "redirect_second_origin" else "main"]
+            self.send(307, b"", "text/plain", {"Location": origin + self.path})
         elif kind == "html_200":
             self.send_html(200, "<html><body><h1>Something went wrong</h1><p>Please try again later.</p></body></html>\n")
         elif kind == "slow":
@@ -1045,9 +1083,57 @@ class Handler(BaseHTTPRequestHandler):
             self.send(302, b"", "text/plain", {"Location": location})
         elif name == "download_truncated":
             return False
+        elif name in ("download_endless", "download_drip", "download_other_workflow"):
+            getattr(self, name.split("_", 1)[1] + "_download")(fault, job)
         else:
             return self.send_fault(fault)
         return True
+
+    def endless_download(self, fault, job):  # pylint: disable=unused-argument
+        """Stream zeros (700 MiB unless the fault says size) without a Content-Length, until done or the client leaves."""
+        self.entry["status"] = 200
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "application/zip")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        left, zeros = int(fault.get("size") or 700 * 1024 * 1024), bytes(CHUNK * 4)
+        try:
+            while left > 0:
+                self.wfile.write(zeros[:left])
+                left -= len(zeros)
+        except OSError:
+            pass
+
+    def drip_download(self, fault, job):
+        """Announce the whole archive, then send it one byte every delay seconds (2 unless the fault says)."""
+        archive = job.build(self.state.tmpdir)
+        if not isinstance(archive, bytes):
+            with open(archive, "rb") as handle:
+                archive = handle.read()
+        self.entry["status"] = 200
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "application/zip")
+        self.send_header("Content-Length", str(len(archive)))
+        self.end_headers()
+        try:
+            for index in range(len(archive)):
+                self.wfile.write(archive[index:index + 1])
+                self.wfile.flush()
+                time.sleep(float(fault.get("delay") or 2))
+        except OSError:
+            pass
+
+    def other_workflow_download(self, fault, job):  # pylint: disable=unused-argument
+        """Answer the archive of another workflow: every workflowId/toolId in it names another id."""
+        others = sorted(wid for wid in self.state.catalog.get(job.env, {}) if wid != job.workflow_id)
+        members = copy.deepcopy(job.members)
+        for value in members.values():
+            rewrite_identity(value, others[0] if others else job.workflow_id + "-other")
+        buf = io.BytesIO()
+        write_archive(buf, members)
+        self.send(200, buf.getvalue(), "application/zip")
 
     def wants_gzip(self):
         """Return True when the download is to be sent with Content-Encoding: gzip."""

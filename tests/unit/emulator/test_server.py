@@ -184,7 +184,7 @@ def test_export_poll_download(emulator, tls):
     download = requests.get(doc["downloadURL"], headers=key_header(emulator), verify=verify, timeout=5)
     assert download.status_code == 200 and download.headers["Content-Type"] == "application/zip"
     assert int(download.headers["Content-Length"]) == len(download.content)
-    assert archive_digest(download.content) == emulator.expected("dev", "a-0003")["content_digest"]
+    assert archive_digest(download.content) == emulator.expected("dev", "a-0003")["raw_content_digest"]
     assert emulator.log()[0]["origin"] == ("main_tls" if tls else "main")
 
 
@@ -273,7 +273,7 @@ def test_revision_bump_changes_content(emulator):
     after = emulator.expected("dev", "a-0005")
     assert after["revision"] == 2 and after["content_digest"] != before["content_digest"]
     url = export_ready(emulator, "a-0005")[1]
-    assert archive_digest(requests.get(url, timeout=5).content) == after["content_digest"]
+    assert archive_digest(requests.get(url, timeout=5).content) == after["raw_content_digest"]
     assert emulator.expected("prod", "a-0005")["content_digest"] != before["content_digest"]
 
 
@@ -299,7 +299,7 @@ def test_download_padding(emulator):
         blob = archive.read(info)
     assert info.compress_type == zipfile.ZIP_STORED and len(blob) == 3 * 65536 + 123
     assert expected["members"]["attachments/blob.bin"] == {"sha256": hashlib.sha256(blob).hexdigest(), "size": len(blob)}
-    assert archive_digest(data) == expected["content_digest"]
+    assert archive_digest(data) == expected["raw_content_digest"]
 
 
 POST_FAULTS = {
@@ -482,7 +482,7 @@ def test_stats_and_log(emulator):
     assert stats["posts"] == 1 and stats["jobs_created"] == 1 and stats["polls"] >= 1 and stats["downloads"] == 1
     assert stats["by_env"]["dev"]["posts"] == 1
     assert set(emulator.log()[0]) == {"t", "method", "path", "query", "origin", "env", "api_key_present", "status", "job_created",
-                                      "fault", "workflow_id", "kind"}
+                                      "fault", "workflow_id", "kind", "user_agent"}
     assert [r["kind"] for r in emulator.log()][:2] == ["export", "status"] and emulator.log()[-1]["kind"] == "download"
 
 

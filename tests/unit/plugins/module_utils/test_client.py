@@ -17,12 +17,15 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._client impo
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import start_export
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._import import start_import
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import Job, poll_job
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import (
     WRONG_KEY, api_log, assert_no_key, download_to, export_to, new_client, wait_for_success, wait_until,
 )
 
-NOT_RETRIED = ("not retried on purpose, because the server may have started the job: running the task again is safe")
+NOT_RETRIED = ("not retried on purpose, because the server may have acted on it: the import may have started: a rerun "
+               "compares first and imports only if still needed")
+IMPORT_FILES = {"flow": "f-1", "app": "f-2", "env": "f-3"}
 GOOD = dict(host="https://process.kore.ai", api_key="kg-secret-key-1", timeout=30, retries=5)
 
 
@@ -174,25 +177,53 @@ def test_post_is_retried_when_no_job_was_started(emulator, client, fault, min_ga
 
 
 @pytest.mark.parametrize("fault, message", [
-    ("post_500", "HTTP 500 from {origin} (Internal server error); " + NOT_RETRIED),
-    ("post_502", "HTTP 502 from {origin} (an HTML page (502 Bad Gateway)); " + NOT_RETRIED),
-    ("post_504", "HTTP 504 from {origin} (an HTML page (504 Gateway Time-out)); " + NOT_RETRIED),
-    ("post_503_no_retry_after", "HTTP 503 from {origin} (Service unavailable); " + NOT_RETRIED),
-    ("post_reset", "the connection to {origin} broke after POST /api/public/workflows/a-0001/export was sent"),
+    ("import_500", "HTTP 500 from {origin} (Internal server error); " + NOT_RETRIED),
+    ("import_502", "HTTP 502 from {origin} (an HTML page (502 Bad Gateway)); " + NOT_RETRIED),
+    ("import_503_no_retry_after", "HTTP 503 from {origin} (Service unavailable); " + NOT_RETRIED),
+    ("import_reset", "the connection to {origin} broke after POST /api/public/workflows/a-0001/import was sent (%s); "
+                     "not sent again, because the server may have acted on it: the import may have started: a rerun "
+                     "compares first and imports only if still needed"),
 ])
 def test_post_is_not_retried_when_a_job_may_have_started(emulator, fault, message):
     client = new_client(emulator, retries=3)
     try:
         emulator.fault("a-0001", fault, times=1)
         with pytest.raises(ApiError) as info:
+            start_import(client, "a-0001", None, IMPORT_FILES)
+    finally:
+        client.close()
+    for part in message.format(origin=client.origin).split("(%s)"):  # the reset's reason varies
+        assert part in info.value.message
+    posts = api_log(emulator, method="POST")
+    assert [entry["fault"] for entry in posts] == [fault]
+    assert_no_key(info.value, emulator)
+
+
+@pytest.mark.parametrize("fault", ["post_500", "post_502", "post_504", "post_503_no_retry_after"])
+def test_export_post_is_retried_on_every_error_status(emulator, fault):
+    client = new_client(emulator, retries=3)
+    try:
+        emulator.fault("a-0001", fault, times=1)
+        job = start_export(client, "a-0001")
+    finally:
+        client.close()
+    assert job.dock_status_id
+    posts = api_log(emulator, method="POST")
+    assert [(entry["fault"], entry["job_created"]) for entry in posts] == [(fault, False), (None, True)]
+    assert emulator.stats()["jobs_created"] == 1
+
+
+def test_export_post_broken_after_sending_is_not_sent_again_and_says_a_rerun_starts_it(emulator):
+    client = new_client(emulator, retries=3)
+    try:
+        emulator.fault("a-0001", "post_reset", times=1)
+        with pytest.raises(ApiError) as info:
             start_export(client, "a-0001")
     finally:
         client.close()
-    assert message.format(origin=client.origin) in info.value.message
-    posts = api_log(emulator, method="POST")
-    assert [entry["fault"] for entry in posts] == [fault]
-    assert emulator.stats()["jobs_created"] == 0
-    assert_no_key(info.value, emulator)
+    assert "broke after POST /api/public/workflows/a-0001/export was sent" in info.value.message
+    assert info.value.message.endswith("an export changes nothing, so a rerun simply starts it again")
+    assert [entry["fault"] for entry in api_log(emulator, method="POST")] == ["post_reset"]
 
 
 def test_post_429_after_retries_pauses_every_request(emulator):
@@ -209,7 +240,8 @@ def test_post_429_after_retries_pauses_every_request(emulator):
         client.close()
         other.close()
     assert info.value.status == 429
-    assert info.value.message == "export of workflow a-0001: rate limited by %s (HTTP 429) after 0 retries" % client.origin
+    assert info.value.message == ("export of workflow a-0001: rate limited by %s (HTTP 429) after 0 retries; an export "
+                                  "changes nothing, so a rerun simply starts it again" % client.origin)
     limited = api_log(emulator, method="POST", workflow_id="a-0001")[0]
     other_poll, own_poll = api_log(emulator, method="GET")
     assert other_poll["t"] - limited["t"] < 0.5

@@ -24,7 +24,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._client impo
     connection_warnings, display_url, parse_json, raise_for_status,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import (
-    ApiError, DownloadError, KoreaiError, RateLimited,
+    ApiError, DownloadError, DownloadLimit, KoreaiError, RateLimited,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import start_export
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import (
@@ -185,7 +185,8 @@ def test_argument_spec_options():
     assert not spec["api_key"].get("required") and spec["api_key"]["no_log"]
     assert spec["api_key"]["fallback"][1] == ["KOREAI_API_KEY"]
     assert spec["host"]["required"]
-    assert spec["kind"] == dict(type="str", default="workflow", choices=["workflow", "tool"])
+    assert dict(spec["kind"], fallback=None) == dict(type="str", default="workflow", choices=["workflow", "tool"], fallback=None)
+    assert spec["kind"]["fallback"][1] == ["KOREAI_KIND"]
     assert spec["allow_http_downloads"] == dict(type="bool", default=False)
 
 
@@ -344,18 +345,35 @@ def test_retry_after_never_waits_past_the_callers_deadline(local):
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_post_server_error_says_it_was_not_retried_on_purpose(local, status):
-    url = local.answer("/api/public/workflows/w1/export", (status, JSON, '{"message": "busy"}'))
+    url = local.answer("/api/public/workflows/w1/import", (status, JSON, '{"message": "busy"}'))
     client = ApiClient(local.url, KEY, retries=3)
     try:
         response = client.post(url)
+        with pytest.raises(ApiError) as info:
+            raise_for_status(response, client, "import into workflow w1")
+    finally:
+        client.close()
+    assert info.value.message == (
+        "import into workflow w1: HTTP %d from %s (busy); not retried on purpose, because the server may have acted "
+        "on it: the import may have started: a rerun compares first and imports only if still needed" % (status, client.origin))
+    assert len(local.requests) == 1
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_export_post_server_error_is_retried_and_says_a_rerun_starts_it_again(local, status, monkeypatch):
+    monkeypatch.setattr(_client, "BACKOFF_FACTOR", 0.01)
+    url = local.answer("/api/public/workflows/w1/export", (status, JSON, '{"message": "busy"}'))
+    client = ApiClient(local.url, KEY, retries=2)
+    try:
+        response = client.post(url, changes_nothing=True)
         with pytest.raises(ApiError) as info:
             raise_for_status(response, client, "export of workflow w1")
     finally:
         client.close()
     assert info.value.message == (
-        "export of workflow w1: HTTP %d from %s (busy); not retried on purpose, because the server may have started "
-        "the job: running the task again is safe" % (status, client.origin))
-    assert len(local.requests) == 1
+        "export of workflow w1: HTTP %d from %s (busy) after 2 retries; an export changes nothing, so a rerun simply "
+        "starts it again" % (status, client.origin))
+    assert len(local.requests) == 3
 
 
 # --- downloads: other origins, plain http, compression, size, URLs in messages ------------------------
@@ -440,9 +458,10 @@ def test_gzip_download_is_decoded_and_raw_bytes_are_counted(local, local_client,
 
 def test_download_larger_than_max_bytes(local, local_client, tmp_path):
     url = local.answer("/storage/a.zip", (200, {}, bytes(3000)))
-    with open(tmp_path / "a.zip", "wb") as handle, pytest.raises(DownloadError) as info:
+    with open(tmp_path / "a.zip", "wb") as handle, pytest.raises(DownloadLimit) as info:
         local_client.download(url, handle, "download", max_bytes=1000)
-    assert info.value.message == "download: the archive is larger than the limit of 1000 bytes"
+    assert info.value.message.startswith("download: refused, the server announces 3000 bytes, more than the 1000 bytes "
+                                         "max_archive_bytes allows: nothing was kept")
 
 
 @pytest.mark.parametrize("url, shown", [
