@@ -20,7 +20,7 @@ Placeholders map to the emulator: SUBSTITUTIONS rewrite hosts and absolute paths
 example names is seeded in every emulated environment (with its flow id where the example gives one); every
 ``vault_*`` variable is the emulator key of the environment its name says (dev, staging, prod; dev otherwise),
 and KOREAI_HOST / KOREAI_API_KEY / KOREAI_<ENV>_API_KEY are set. Nothing is left behind: the work directory and
-the emulator go away at the end. Usage: run_examples.py [--collection-root DIR] [--keep-going] [--verbose]
+the emulator go away at the end. Usage: run_examples.py [--collection-root DIR] [--only DOCUMENT] [--verbose]
 """
 
 import argparse
@@ -344,24 +344,25 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--collection-root", default=os.path.abspath(os.path.join(HERE, "..", "..")))
     parser.add_argument("--verbose", action="store_true", help="print every example's output")
+    parser.add_argument("--only", action="append", help="run only this document (repeatable; SKIP is then not checked)")
     args = parser.parse_args(argv)
     root = os.path.abspath(args.collection_root)
     work = tempfile.mkdtemp(prefix="koreai-docs-examples-")
     harness = Harness(root, work, args.verbose)
     try:
-        raw = collect(root)
+        raw = {source: blocks for source, blocks in collect(root).items() if not args.only or source in args.only}
         parsed = {}
         for source, blocks in raw.items():
             parsed[source] = [Example(source, substituted(block, "http://emulator.invalid", work)) for block in blocks]
         harness.start(catalog_of(example.document for examples in parsed.values() for example in examples),
                       lambda keys: vault_vars([block for blocks in raw.values() for block in blocks], keys))
-        return run_all(harness, raw)
+        return run_all(harness, raw, bool(args.only))
     finally:
         harness.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run_all(harness, raw):
+def run_all(harness, raw, partial=False):
     template = harness.prepare_fixtures()
     documents = {}
     for source, blocks in raw.items():
@@ -376,7 +377,7 @@ def run_all(harness, raw):
             if output:
                 print("    " + output.replace("\n", "\n    "))
             failed += status == "FAILED"
-    unused = set(SKIP) - {example.key for examples in documents.values() for example in examples}
+    unused = set() if partial else set(SKIP) - {example.key for examples in documents.values() for example in examples}
     for key in sorted(unused):
         print("SKIP entry matches no example (remove it): %s / %s" % key)
     total = sum(len(examples) for examples in documents.values())
