@@ -44,7 +44,7 @@ def deploy_steps(client, workflow_id, state, result):
     result.update(deploy_dock_status_id=job.dock_status_id, deploy_status=job.status)
     if not job.succeeded:
         try:
-            job = yield Wait(job)
+            job = yield Wait(job, "deploy")
         except KoreaiError as exc:  # the result's own job ids stay those of the step before (an import)
             exc.details = {DEPLOY_FIELDS.get(key, key): value for key, value in exc.details.items()}
             raise

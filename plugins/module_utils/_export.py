@@ -144,7 +144,7 @@ class ExportOperation:
         result.update(job_facts(job))
         if not self.settings.wait:
             return {}
-        job = yield Wait(job)
+        job = yield Wait(job, "export")
         result.update(job_facts(job))
         if not request.dest:
             return {}

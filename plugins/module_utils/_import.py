@@ -169,7 +169,7 @@ class ImportOperation:
         result.update(dock_status_id=job.dock_status_id, status=job.status, changed=True,
                       created=not request.workflow_id, workflow_id=request.workflow_id or job.server_workflow_id)
         if not job.succeeded:
-            job = yield Wait(job)
+            job = yield Wait(job, "import")
         result.update(status=job.status, workflow_id=result["workflow_id"] or job.server_workflow_id)
         if not result["workflow_id"]:
             raise ApiError("%s succeeded but neither its answer nor its dock status named the new workflow's id" % job.action)
@@ -182,7 +182,7 @@ class ImportOperation:
     def _export_target(self, request, keep_as=None):
         job = yield Call(start_export, self.client, request.workflow_id, request.flow_id)
         if not job.succeeded:
-            job = yield Wait(job)
+            job = yield Wait(job, "export")
         return (yield Call(fetch_members, self.client, job, keep_as))
 
     def _wanted(self, request, source, current, result):

@@ -5,12 +5,9 @@
 
 An operation (export, import, deploy) describes the work for one workflow as a
 generator of steps: it yields ``Call(function, *args)`` to run HTTP or file
-reads on a worker thread, and ``Wait(job)`` to have the job's dock status read
-until the job ends. Waiting jobs are polled together in rounds on a schedule
-that starts fast and grows geometrically up to ``poll_interval``. In a batch,
-every other job of a kind reads halfway between the schedule's points, a job
-whose elders are still running at its age skips every other read, and once one
-job is seen ended the others are read when they reach its age. The runner
+reads on a worker thread, ``Calls(...)`` to run several at once, and
+``Wait(job, family)`` to have the job's dock status read until the job ends.
+Waiting jobs are read together in rounds, when _poll_schedule says. The runner
 sends each step's outcome back into the generator (or throws its error there);
 what the generator returns completes the workflow's result, and any error that
 leaves it becomes that workflow's failed result, in one place.
@@ -18,20 +15,16 @@ leaves it becomes that workflow's failed result, in one place.
 Generators only ever run on the main thread, so they may move and write files.
 """
 
-import math
 import queue
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import display_url
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import JobTimeout, KoreaiError, RateLimited
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import poll_job
-
-FIRST_POLL_DELAY = 0.3  # seconds: the age of a job at its first read; half of it is the shortest wait between reads
-POLL_GROWTH = 0.42  # each step of the schedule is this share of the job's age at the step's start, at most poll_interval
-ROUND_WINDOW = 0.1  # polls due within this many seconds (at most half their wait) go out in the same round
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._poll_schedule import PollSchedule
 
 
 @dataclass
@@ -65,34 +58,22 @@ class Calls:
 class Wait:
     """A step that polls job's dock status until it succeeds; the updated job is sent back.
 
-    Jobs of one family (the first word of their action: export, import, deploy) are taken to take similar times.
+    family names the kind of job (``export``, ``import``, ``deploy``): jobs of one family are taken to take similar
+    times, which the poll schedule uses in a batch.
     """
 
-    def __init__(self, job):
+    def __init__(self, job, family):
         self.job = job
-        self.family = job.action.split(" ", 1)[0]
+        self.family = family
 
 
-def next_poll_delay(elapsed, cap, offset=0.0):
-    """Seconds until the next read of a job that has run for elapsed seconds.
+@dataclass
+class Gather:
+    """The outcomes of a Calls step as they come back."""
 
-    Reads fall on a fixed schedule of the job's age: FIRST_POLL_DELAY, then steps of POLL_GROWTH of the age reached
-    (at least the first delay, at most cap); with an offset (a share of a step), each read comes that far into the
-    step after its point. So the time between a job's end and the read that sees it stays within POLL_GROWTH of its
-    duration, polls per job grow like log(duration) until the cap, and slow answers do not push later reads back: the
-    next read is the next point of the schedule at least half a first delay away.
-    """
-    first = min(FIRST_POLL_DELAY, cap)
-    due = elapsed + first / 2
-    point = first
-    while True:
-        step = min(max(first, point * POLL_GROWTH), cap)
-        read = point + offset * step
-        if read >= due:
-            return read - elapsed
-        if step == cap:  # from here on the reads are cap apart
-            return read + math.ceil((due - read) / cap) * cap - elapsed
-        point += step
+    outcomes: list
+    left: int
+    error: BaseException = None
 
 
 @dataclass(eq=False)
@@ -103,20 +84,10 @@ class Item:
     result: dict
     steps: object = None
     started: float = None
-    job: object = None
-    family: str = None
-    offset: float = 0.0
-    wait_started: float = None
-    next_poll: float = None
-    poll_delay: float = 0.0
-    polling: bool = False
-    read_age: float = 0.0
-    skipped: bool = False
+    waiting: object = None  # the _poll_schedule.Waiting of its job while a Wait step runs
+    gather: Gather = None  # while a Calls step runs
+    polls: int = 0
     done: bool = False
-    gathered: list = None
-    gather_error: BaseException = None
-    gather_left: int = 0
-    polls: int = field(default=0)
 
 
 class Runner:
@@ -134,9 +105,7 @@ class Runner:
         self._pilot = None  # the first item, alone until its first step came back
         self._piloted = False
         self._stop_reason = None
-        self._waits = {}  # family -> how many of its jobs have been waited for
-        self._running_at = {}  # family -> the greatest age at which one of its jobs was seen running
-        self._ended_at = {}  # family -> the least age at which one of its jobs was seen ended
+        self._schedule = PollSchedule(settings.poll_interval, settings.wait_timeout)
 
     def run(self, requests):
         items = [Item(request, dict(self.operation.initial_result(request), not_started=False)) for request in requests]
@@ -192,18 +161,15 @@ class Runner:
         except Exception as exc:  # pylint: disable=broad-exception-caught
             self._fail(item, "unexpected %s: %s" % (type(exc).__name__, exc))
         else:
-            self._schedule(item, step)
+            self._take(item, step)
 
-    def _schedule(self, item, step):
+    def _take(self, item, step):
+        """Start item's next step: a job to wait for, concurrent calls, or one call."""
         if isinstance(step, Wait):
-            item.job, item.family, item.skipped, item.read_age = step.job, step.family, False, 0.0
-            waits = self._waits[item.family] = self._waits.get(item.family, 0) + 1
-            item.offset = 0.0 if waits % 2 else 0.5  # every other job reads halfway between the schedule's points
-            item.wait_started = time.monotonic()
-            self._reschedule(item, item.wait_started, self._schedule_delay(item, 0.0))
+            item.waiting = self._schedule.start(step.job, step.family)
             self._waiting[item] = None
         elif isinstance(step, Calls):
-            item.gathered, item.gather_error, item.gather_left = [None] * len(step.calls), None, len(step.calls)
+            item.gather = Gather([None] * len(step.calls), len(step.calls))
             for slot, call in enumerate(step.calls):
                 self._submit((item, slot, False), call.function, *call.args)
             if not step.calls:
@@ -237,89 +203,41 @@ class Runner:
         now = time.monotonic()
         elder_read = set()  # the families of which an elder job is read in this round
         for item in self._waiting:
-            if item.polling or item.next_poll > now + min(ROUND_WINDOW, item.poll_delay / 2):
+            waiting = item.waiting
+            if not self._schedule.is_due(waiting, now):
                 continue
-            age = now - item.wait_started
-            if self._may_skip(item, age, item.family in elder_read):
-                item.skipped = True
-                self._reschedule(item, now, self._schedule_delay(item, age))
+            age = waiting.age(now)
+            if self._schedule.may_skip(waiting, age, waiting.family in elder_read):
+                waiting.skipped = True
+                self._schedule.reschedule(waiting, now)
                 continue
-            elder_read.add(item.family)
-            item.polling, item.skipped, item.read_age = True, False, age
+            elder_read.add(waiting.family)
+            waiting.polling, waiting.skipped, waiting.read_age = True, False, age
             item.polls += 1
-            deadline = item.wait_started + self.settings.wait_timeout
-            self._submit((item, None, True), poll_job, self.client, item.job, deadline)
-
-    def _may_skip(self, item, age, elder_read):
-        """Whether item's read can wait for the next point of its schedule: the jobs of a batch take similar times,
-        so while an elder of its family is read in this round or was seen running at item's age, and none was seen
-        ended by that age, item is very likely running too. Never two points in a row, so a quicker job than its
-        elders is still seen ended within about twice the schedule's step."""
-        if item.skipped:
-            return False
-        ended_at = self._ended_at.get(item.family)
-        if ended_at is not None and ended_at <= age:
-            return False
-        return elder_read or self._running_at.get(item.family, -1.0) >= age
+            self._submit((item, None, True), poll_job, self.client, waiting.job, self._schedule.deadline(waiting))
 
     def _seconds_to_next_poll(self):
-        due = [item.next_poll for item in self._waiting if not item.polling]
+        due = [item.waiting.next_read for item in self._waiting if not item.waiting.polling]
         return max(0.0, min(due) - time.monotonic()) if due else None
 
     def _polled(self, item, error):
         """Handle one dock status read: go on waiting, or hand the outcome to the item's generator."""
-        item.polling = False
-        self._learn(item, error)
+        waiting = item.waiting
+        waiting.polling = False
         now = time.monotonic()
-        deadline = item.wait_started + self.settings.wait_timeout
-        if (error is None and item.job.succeeded) or (error is not None and not isinstance(error, RateLimited)):
-            del self._waiting[item]
-            self._advance(item, None if error else item.job, error)
-            return
-        if now >= deadline:
-            del self._waiting[item]
-            self._advance(item, error=JobTimeout(self._timeout_message(item.job), **self._resume_data(item.job)))
-            return
-        delay = self._schedule_delay(item, now - item.wait_started)
-        if isinstance(error, RateLimited):
-            delay = max(delay, error.retry_after)
-        self._reschedule(item, now, delay)
+        others = [other.waiting for other in self._waiting if other is not item]
+        self._schedule.learn(waiting, waiting.job.succeeded or waiting.job.failed, error is None, others, now)
+        if (error is None and waiting.job.succeeded) or (error is not None and not isinstance(error, RateLimited)):
+            self._stop_waiting(item, None if error else waiting.job, error)
+        elif now >= self._schedule.deadline(waiting):
+            self._stop_waiting(item, error=JobTimeout(self._timeout_message(waiting.job), **self._resume_data(waiting.job)))
+        else:
+            self._schedule.reschedule(waiting, now, error.retry_after if isinstance(error, RateLimited) else 0.0)
 
-    def _schedule_delay(self, item, age):
-        """Seconds to item's next read: its schedule's next point, or sooner the age at which a job of its family was
-        first seen ended, when item has not been seen running at that age yet."""
-        delay = next_poll_delay(age, self.settings.poll_interval, item.offset)
-        ended_at = self._ended_at.get(item.family, math.inf)
-        if item.read_age < ended_at and age < ended_at:
-            delay = min(delay, max(ended_at - age, self._shortest_gap()))
-        return delay
-
-    def _shortest_gap(self):
-        """The shortest wait between two reads of a job, as in next_poll_delay."""
-        return min(FIRST_POLL_DELAY, self.settings.poll_interval) / 2
-
-    def _reschedule(self, item, now, delay):
-        item.poll_delay = delay
-        item.next_poll = min(now + delay, item.wait_started + self.settings.wait_timeout)
-
-    def _learn(self, item, error):
-        """What a read tells about the durations of item's family: a job ended by this age, or ran at least this long."""
-        family, age = item.family, item.read_age
-        if item.job.succeeded or item.job.failed:
-            if age < self._ended_at.get(family, math.inf):
-                self._ended_at[family] = age
-                self._hurry(family, age)
-        elif error is None:
-            self._running_at[family] = max(self._running_at.get(family, age), age)
-
-    def _hurry(self, family, age):
-        """A job of family was seen ended by age, sooner than any before it: the jobs of family not yet seen running
-        at that age are read when they reach it (now, if they are older) unless their next read comes sooner."""
-        now = time.monotonic()
-        for other in self._waiting:
-            if other.family == family and not other.polling and other.read_age < age:
-                read_at = other.wait_started + max(age, other.read_age + self._shortest_gap())
-                other.next_poll = min(other.next_poll, max(now, read_at))
+    def _stop_waiting(self, item, value=None, error=None):
+        del self._waiting[item]
+        item.waiting = None
+        self._advance(item, value, error)
 
     def _resume_data(self, job):
         return dict(dock_status_id=job.dock_status_id, download_url=job.download_url, status=job.status)
@@ -369,10 +287,12 @@ class Runner:
 
     def _gathered(self, item, slot, outcome, is_error):
         """One Call of a Calls step came back; the step's outcome goes on once all of them did."""
-        item.gather_left -= 1
+        gather = item.gather
+        gather.left -= 1
         if is_error:
-            item.gather_error = item.gather_error or outcome
+            gather.error = gather.error or outcome
         else:
-            item.gathered[slot] = outcome
-        if not item.gather_left:
-            self._advance(item, item.gathered, item.gather_error)
+            gather.outcomes[slot] = outcome
+        if not gather.left:
+            item.gather = None
+            self._advance(item, gather.outcomes, gather.error)

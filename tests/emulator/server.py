@@ -1658,6 +1658,7 @@ def parse_args(argv):
     add("--parent-pid", type=int, default=0, help="exit when this process is gone")
     add("--log", help="append each request record to this JSON lines file")
     add("--daemon", action="store_true", help="detach, wait until ready, print READY and return")
+    add("--remove-on-exit", help="directory (the caller's work directory) removed when the emulator exits")
     args = parser.parse_args(argv)
     try:
         check_shape(args.shape, allow_mixed=True)
@@ -1684,7 +1685,11 @@ def main(argv=None):
     if args.state_file:
         write_state_file(args.state_file, ready)
     print("EMULATOR_READY " + json.dumps(ready), flush=True)
-    emulator.serve()
+    try:
+        emulator.serve()
+    finally:
+        if args.remove_on_exit:
+            shutil.rmtree(args.remove_on_exit, ignore_errors=True)
     return 0
 
 

@@ -22,7 +22,8 @@ def start_emulator():
     """Start the shared emulator (fast jobs, certificates in a private temp dir)."""
     cert_dir = tempfile.mkdtemp(prefix="kore-emulator-certs-")
     started = time.monotonic()
-    emu = Emulator.start("--job-duration", "0.05", "--cert-dir", cert_dir, "--seed", "1", "--parent-pid", str(os.getpid()))
+    emu = Emulator.start("--job-duration", "0.05", "--cert-dir", cert_dir, "--seed", "1", "--parent-pid", str(os.getpid()),
+                         "--remove-on-exit", cert_dir)
     emu.startup_seconds = time.monotonic() - started
     return emu
 

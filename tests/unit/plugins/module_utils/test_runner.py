@@ -16,7 +16,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive imp
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import ExportOperation
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import plan_requests
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import FIRST_POLL_DELAY, next_poll_delay
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._poll_schedule import FIRST_POLL_DELAY, next_poll_delay
 from ansible_collections.koreai.ai_for_process.plugins.modules.workflow_export import argument_spec
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import (
     WRONG_KEY, api_log, patch_module_args, sha256_of,

@@ -1,0 +1,80 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to koreai.ai_for_process
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The poll schedule's one rule for the next read, on its own (no server, no clock: ages are given)."""
+
+import pytest
+
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._poll_schedule import (
+    FIRST_POLL_DELAY, PollSchedule, next_poll_delay,
+)
+
+
+class FakeJob:
+    succeeded = failed = False
+
+
+def schedule_with_first_end(ended_at, poll_interval=5.0):
+    """A schedule whose 'export' family saw its first job ended at ended_at seconds of age."""
+    schedule = PollSchedule(poll_interval, wait_timeout=600)
+    first = schedule.start(FakeJob(), "export")
+    first.read_age = ended_at
+    schedule.learn(first, True, True, [], first.started + ended_at)
+    return schedule
+
+
+def test_a_lone_job_follows_the_schedule():
+    schedule = PollSchedule(5.0, 600)
+    waiting = schedule.start(FakeJob(), "export")
+    assert schedule.next_read_delay(waiting, 0.0) == pytest.approx(FIRST_POLL_DELAY)
+    assert schedule.next_read_delay(waiting, 2.0) == pytest.approx(next_poll_delay(2.0, 5.0))
+
+
+def test_a_job_not_read_by_the_family_first_end_is_read_when_it_reaches_that_age():
+    schedule = schedule_with_first_end(1.0)
+    waiting = schedule.start(FakeJob(), "export")  # the family's second job reads halfway between points
+    waiting.read_age = 0.8
+    assert next_poll_delay(0.8, 5.0, waiting.offset) > 0.25  # its schedule alone would read later
+    assert schedule.next_read_delay(waiting, 0.8) == pytest.approx(0.2)
+
+
+def test_a_job_already_past_the_family_first_end_is_read_at_once():
+    """A read that came back after the job passed that age goes out now, not at the next schedule point."""
+    schedule = schedule_with_first_end(1.0)
+    waiting = schedule.start(FakeJob(), "export")
+    waiting.read_age = 0.7
+    assert schedule.next_read_delay(waiting, 1.3) == 0.0
+
+
+def test_never_within_the_shortest_gap_of_the_last_read():
+    schedule = schedule_with_first_end(1.0)
+    waiting = schedule.start(FakeJob(), "export")
+    waiting.read_age = 0.95
+    assert schedule.next_read_delay(waiting, 0.95) == pytest.approx(schedule.shortest_gap)
+
+
+def test_a_job_read_at_or_after_the_first_end_keeps_its_schedule():
+    schedule = schedule_with_first_end(1.0)
+    waiting = schedule.start(FakeJob(), "export")
+    waiting.read_age = 1.2
+    assert schedule.next_read_delay(waiting, 1.2) == pytest.approx(next_poll_delay(1.2, 5.0, waiting.offset))
+
+
+def test_another_family_is_not_hurried():
+    schedule = schedule_with_first_end(1.0)
+    waiting = schedule.start(FakeJob(), "import")
+    waiting.read_age = 0.7
+    assert schedule.next_read_delay(waiting, 1.3) == pytest.approx(next_poll_delay(1.3, 5.0, waiting.offset))
+
+
+def test_a_first_end_brings_other_reads_forward_and_their_round_window_with_them():
+    schedule = PollSchedule(5.0, 600)
+    first = schedule.start(FakeJob(), "export")
+    other = schedule.start(FakeJob(), "export")
+    other.read_age = 0.3
+    other.next_read = other.started + 3.0
+    first.read_age = 0.8
+    now = other.started + 1.0
+    schedule.learn(first, True, True, [other], now)
+    assert other.next_read == pytest.approx(now)
+    assert schedule.is_due(other, now)
