@@ -165,6 +165,13 @@ EXAMPLES = r"""
   vars:
     ansible_python_interpreter: "{{ ansible_playbook_python }}"
 
+- name: Import into an existing workflow, keeping the version it replaces in a private backup
+  koreai.ai_for_process.workflow_import:
+    src: exports/dev/invoice-approval.zip
+    workflow_id: a-19c0ffee
+    backup_dir: backups/staging  # holds staging's secrets: never commit it
+  register: promoted
+
 - name: Import a new workflow and keep its id
   koreai.ai_for_process.workflow_import:
     src: exports/dev/onboarding.zip
