@@ -208,7 +208,8 @@ class Harness:
         with open(catalog_file, "w", encoding="utf-8") as handle:
             json.dump(catalog, handle)
         self.emulator = Emulator.start("--catalog", catalog_file, "--entity", "both", "--job-duration", "0.05",
-                                       "--no-https", "--parent-pid", str(os.getpid()))
+                                       "--no-https", "--parent-pid", str(os.getpid()),
+                                       "--remove-on-exit", self.work)
         keys = self.emulator.keys
         extra = dict(vars_of(keys), koreai_host=self.emulator.url, koreai_api_key=keys["dev"])
         with open(os.path.join(self.work, "extra-vars.json"), "w", encoding="utf-8") as handle:
