@@ -66,7 +66,7 @@ PRELUDES = {
 
 # Inventory examples: the collection playbooks they are run with, by the prefix of the role variables they set.
 INVENTORY_RUNS = {
-    "export_workflows_": [["koreai.ai_for_process.export"]],
+    "export_workflows_": [["koreai.ai_for_process.export", "--check"], ["koreai.ai_for_process.export"]],
     "promote_workflows_": [["koreai.ai_for_process.promote", "--check", "--diff"], ["koreai.ai_for_process.promote"]],
 }
 
