@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import pretty_json
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import check_archive_owner
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._backups import start_backup
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import raise_for_status
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._deploy import deploy_steps
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError
@@ -60,15 +61,17 @@ class ImportSettings:
     file_context: str = "bulkImport"
     chunk_size: int = 25 * 1024 * 1024
     deploy: bool = False
+    backup: object = None  # _backups.BackupSettings
 
 
-def fetch_members(client, job):
-    """Download a finished export into a private temp directory and return its {role: Member}; nothing is kept."""
+def fetch_members(client, job, keep_as=None):
+    """Download a finished export into a private temp directory and return its {role: Member}; nothing is kept
+    (but the archive at keep_as, a private file of the caller's, when given)."""
     if not job.download_url:
         raise DownloadError("%s succeeded but gave no download URL" % job.action)
     directory = tempfile.mkdtemp(prefix="koreai-compare-")
     try:
-        path = os.path.join(directory, "target.zip")
+        path = keep_as or os.path.join(directory, "target.zip")
         with open(path, "wb") as handle:
             client.download(job.download_url, handle, "download of the %s" % job.action)
         check_archive_owner(path, job.workflow_id, client.kind)
@@ -131,10 +134,19 @@ class ImportOperation:
                     changed=False, failed=False, msg="")
 
     def steps(self, request, result):
+        """The import's steps; with backup_dir, the target's compare export is kept as a backup if it changes."""
+        backup = start_backup(self.options.backup, request.workflow_id, request.name, self.settings.check_mode)
+        try:
+            return (yield from self._steps(request, result, backup))
+        finally:
+            if backup:
+                backup.discard()
+
+    def _steps(self, request, result, backup):
         source = load_source(request.src, request.option)
         current = {}
         if request.workflow_id:
-            current = yield from self._export_target(request)
+            current = yield from self._export_target(request, backup and backup.staging)
         wanted = self._wanted(request, source, current, result)
         result["source_digest"] = definition_digest(wanted, self.options.ignore_keys)
         roles = [role for role in ROLES if role in wanted or role in current]
@@ -149,6 +161,8 @@ class ImportOperation:
             return dict(changed=True, created=not request.workflow_id, msg="check mode: would import %s%s" % (
                 ", ".join(result["members_changed"]) or "(forced)", " and deploy" if self.options.deploy else ""))
         assert_no_placeholder(wanted, request.option + " " + request.src)
+        if backup:
+            result["backup_file"] = backup.keep()
         roles_to_send = [role for role in ROLES if role in wanted]
         file_ids = yield Calls(Call(upload_file, self.client, posixpath.basename(wanted[role].name), member_bytes(wanted[role]),
                                     self.options.file_context, self.options.chunk_size) for role in roles_to_send)
@@ -167,11 +181,11 @@ class ImportOperation:
         imported = ", ".join(result["members_changed"]) or "(forced)"
         return dict(msg="imported %s%s" % (imported, " and deployed" if self.options.deploy else ""))
 
-    def _export_target(self, request):
+    def _export_target(self, request, keep_as=None):
         job = yield Call(start_export, self.client, request.workflow_id, request.flow_id)
         if not job.succeeded:
             job = yield Wait(job, "export")
-        return (yield Call(fetch_members, self.client, job))
+        return (yield Call(fetch_members, self.client, job, keep_as))
 
     def _wanted(self, request, source, current, result):
         """The members to import: the source's, with env_variables applied and redacted values kept from the target."""

@@ -124,6 +124,27 @@ options:
         refuses as too large (HTTP 413) is sent again through a session in chunks half as large, down to 256 bytes.
     type: int
     default: 26214400
+  backup_dir:
+    description:
+      - Directory where the target's previous export is kept, before an import changes an existing workflow, as
+        V(<workflow_id>.<UTC timestamp>[.<name>].zip) (id and name percent-encoded), created V(0600) from its first
+        byte (the directory V(0700)). Nothing is written when the import is unchanged, for a new workflow, or in check
+        mode. Unset, no backup is kept.
+      - The archive is the one downloaded to compare, so a backup costs no extra request. It holds the target's
+        secrets (its environment variables), so never commit this directory. Keep it out of git (C(.gitignore)) and
+        keep it as a private CI artifact.
+      - >-
+        To restore, import the backup into the same workflow with its own secrets (they are the target's), the
+        connection in E(KOREAI_HOST) and E(KOREAI_API_KEY):
+        C(ansible localhost -m koreai.ai_for_process.workflow_import -a "src=<backup> workflow_id=<id>
+        carry_source_secrets=true deploy=true").
+    type: path
+    version_added: 0.3.0
+  backup_keep:
+    description: Number of backups kept per workflow in O(backup_dir); the oldest beyond it are removed.
+    type: int
+    default: 5
+    version_added: 0.3.0
 notes:
   - The API key needs the C(Export workflow) scope (to compare and verify) and the C(Import workflow) scope.
   - An imported workflow starts "In Development" on the server until it is deployed (O(deploy=true), or
@@ -143,6 +164,13 @@ EXAMPLES = r"""
     env_variables: "{{ lookup('ansible.builtin.file', 'env/staging/invoice-approval.json') }}"
   vars:
     ansible_python_interpreter: "{{ ansible_playbook_python }}"
+
+- name: Import into an existing workflow, keeping the version it replaces in a private backup
+  koreai.ai_for_process.workflow_import:
+    src: exports/dev/invoice-approval.zip
+    workflow_id: a-19c0ffee
+    backup_dir: backups/staging  # holds staging's secrets: never commit it
+  register: promoted
 
 - name: Import a new workflow and keep its id
   koreai.ai_for_process.workflow_import:
@@ -192,6 +220,12 @@ source_digest:
     environment variables are left out.
   returned: with O(src), when the source could be read
   type: str
+backup_file:
+  description: Path of the backup of the target taken before this import, with O(backup_dir).
+  returned: with O(src), when an existing workflow was changed and O(backup_dir) is set
+  type: str
+  version_added: 0.3.0
+  sample: backups/staging/a-19c0ffee.20261201T231105.123456Z.invoice-approval.zip
 members_changed:
   description: Names of the members that differ between the source and the target.
   returned: with O(src)
@@ -216,6 +250,7 @@ elapsed:
 
 import json
 
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._backups import DEFAULT_KEEP, backup_settings
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._import import ImportOperation, ImportRequest, ImportSettings
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import DEFAULT_IGNORE_KEYS
@@ -241,6 +276,7 @@ def argument_spec():
         file_context=dict(type="str", default="bulkImport"),
         chunk_size=dict(type="int", default=25 * 1024 * 1024),
     )
+    spec.update(backup_dir=dict(type="path"), backup_keep=dict(type="int", default=DEFAULT_KEEP))
     spec.update(runner_argument_spec())
     return spec
 
@@ -281,6 +317,7 @@ def plan_imports(params):
         requests = [import_request(item, "workflows[%d]." % index) for index, item in enumerate(params["workflows"])]
     settings = ImportSettings(ignore_keys=tuple(params["ignore_keys"]), force=params["force"],
                               file_context=params["file_context"], chunk_size=params["chunk_size"], deploy=params["deploy"])
+    settings.backup = backup_settings(params)
     return requests, settings
 
 
