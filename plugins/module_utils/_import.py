@@ -26,8 +26,10 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._export impo
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import Job, started_job
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import (
     DEFAULT_MEMBER_NAMES, ROLE_NAMES, ROLES, Member, assert_no_placeholder, changed_roles, definition_digest, differing_keys,
-    filled_from,
-    is_redacted, load_source, members_of_archive, without_keys,
+    load_source, members_of_archive, without_keys,
+)
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secret_fill import (
+    SecretPlan, carried_warning, fill_document, raise_refusals, wanted_env_document,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Call, Calls, Wait
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import masked_for_diff
@@ -48,6 +50,7 @@ class ImportRequest:
     flow_id: str = None
     env_variables: object = None
     option: str = "src"
+    secret_values: object = None
 
 
 @dataclass
@@ -59,6 +62,9 @@ class ImportSettings:
     file_context: str = "bulkImport"
     chunk_size: int = 25 * 1024 * 1024
     deploy: bool = False
+    carry_source_secrets: bool = False
+    classifier: object = None
+    known_secrets: set = None
 
 
 def fetch_members(client, job):
@@ -96,14 +102,14 @@ def member_bytes(member):
     return pretty_json(member.document)
 
 
-def members_diff(label, wanted, current, roles, ignore_keys):
+def members_diff(label, wanted, current, roles, ignore_keys, classifier=None):
     """An Ansible diff of the changed members, secrets masked, ignore_keys left out."""
     before_lines, after_lines = [], []
     for role in roles:
         name = (wanted.get(role) or current.get(role)).name
         before = without_keys(current[role].document, ignore_keys) if role in current else None
         after = without_keys(wanted[role].document, ignore_keys) if role in wanted else None
-        before, after = masked_for_diff(name, before, after)
+        before, after = masked_for_diff(name, before, after, classifier)
         before_lines.append("# %s\n%s" % (name, _pretty(before)))
         after_lines.append("# %s\n%s" % (name, _pretty(after)))
     return {"before_header": "%s (target now)" % label, "after_header": "%s (after the import)" % label,
@@ -142,11 +148,10 @@ class ImportOperation:
             return dict(msg="the target already holds this content: nothing imported")
         if self.settings.diff:
             result["diff"] = members_diff(request.name or request.workflow_id, wanted, current, changed,
-                                          self.options.ignore_keys)
+                                          self.options.ignore_keys, self.options.classifier)
         if self.settings.check_mode:
             return dict(changed=True, created=not request.workflow_id, msg="check mode: would import %s%s" % (
                 ", ".join(result["members_changed"]) or "(forced)", " and deploy" if self.options.deploy else ""))
-        assert_no_placeholder(wanted, request.option + " " + request.src)
         roles_to_send = [role for role in ROLES if role in wanted]
         file_ids = yield Calls(Call(upload_file, self.client, posixpath.basename(wanted[role].name), member_bytes(wanted[role]),
                                     self.options.file_context, self.options.chunk_size) for role in roles_to_send)
@@ -172,23 +177,27 @@ class ImportOperation:
         return (yield Call(fetch_members, self.client, job))
 
     def _wanted(self, request, source, current, result):
-        """The members to import: the source's, with env_variables applied and redacted values kept from the target."""
+        """The members to import: the source's, each secret value given for this environment or kept from the
+        target at the same identity (never the source's, unless carry_source_secrets); every refusal is raised
+        here, before the check-mode return, so the plan fails exactly where the apply would."""
         where = "%s %s" % (request.option, request.src)
-        wanted = dict(source)
-        if request.env_variables is not None:
-            name = source["env"].name if "env" in source else DEFAULT_MEMBER_NAMES["env"]
-            wanted["env"] = Member(name, request.env_variables)
-        elif "env" not in source or is_redacted(source["env"]):
-            wanted.pop("env", None)
-            if "env" in current:
-                wanted["env"] = current["env"]  # the target keeps its own variables
-            else:
-                result.setdefault("warnings", []).append(
-                    "%s: the source's environment variables are %s and the new workflow has none to keep; it is imported "
-                    "without them: give env_variables to set them" % (where, "redacted" if "env" in source else "absent"))
+        prefix = request.option[:-len("src")]
+        plan = SecretPlan(where, prefix, request.secret_values, request.env_variables, self.options.carry_source_secrets,
+                          self.options.classifier, self.options.known_secrets)
+        wanted = {}
         for role in ("flow", "app"):
-            if is_redacted(wanted[role]):
-                wanted[role] = filled_from(wanted[role], current.get(role), where)
+            target = current[role].document if role in current else None
+            wanted[role] = Member(source[role].name, fill_document(plan, role, source[role].name, source[role].document, target))
+        name = source["env"].name if "env" in source else (current["env"].name if "env" in current else DEFAULT_MEMBER_NAMES["env"])
+        env = wanted_env_document(plan, name, source["env"].document if "env" in source else None,
+                                  current["env"].document if "env" in current else None)
+        if env is not None:
+            wanted["env"] = Member(name, env)
+        raise_refusals(plan)
+        assert_no_placeholder(wanted, where)
+        warning = carried_warning(plan)
+        if warning:
+            result.setdefault("warnings", []).append(warning)
         return wanted
 
     def _verify(self, request, workflow_id, wanted, result):
