@@ -25,7 +25,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets imp
 POINTER_ROLES = ("flow", "app")
 ENV_SHAPES = ('the member\'s document ({"variables": [{"key": "NAME", "value": "VALUE"}, ...]}), its JSON text, '
               'or a mapping of variable name to value ({"NAME": "VALUE"})')
-REFUSALS_SHOWN = 5
+REFUSALS_SHOWN = 5  # carried values named in a warning
 MIN_SCRUBBED_LENGTH = 6
 
 
@@ -274,11 +274,22 @@ def raise_refusals(plan):
     """Refuse the workflow when a secret has no value or a given pointer matched nothing; warn what was carried."""
     unused = sorted(pointer for role in plan.given.values() for pointer in role if pointer not in plan.used)
     problems = []
-    for role, pointer, reason in plan.refusals[:REFUSALS_SHOWN]:
-        option = plan.prefix + ("env_variables" if role == "env" else "secret_values[%r]" % pointer)
-        problems.append("%s has no value for this environment (%s): give it in %s" % (pointer, reason, option))
-    if len(plan.refusals) > REFUSALS_SHOWN:
-        problems.append("%d more secrets without a value" % (len(plan.refusals) - REFUSALS_SHOWN))
+    variables = [pointer.split(" ", 2)[2] for role, pointer, _reason in plan.refusals
+                 if role == "env" and pointer.startswith("environment variable ")]
+    if variables:
+        problems.append("environment variable%s %s %s no value for this environment (neither given nor on the target): "
+                        "give %s in %senv_variables" % ("s" if len(variables) > 1 else "", ", ".join(variables),
+                                                        "have" if len(variables) > 1 else "has",
+                                                        "them" if len(variables) > 1 else "it", plan.prefix))
+    others = [refusal for refusal in plan.refusals if not (refusal[0] == "env" and refusal[1] in
+                                                          ["environment variable " + name for name in variables])]
+    reasons = {}
+    for _role, pointer, reason in others:
+        reasons.setdefault(reason, []).append(pointer)
+    for reason, pointers in reasons.items():
+        problems.append("no value for this environment at %s (%s): give %s in %ssecret_values, keyed by %s" % (
+            ", ".join(pointers), reason, "them" if len(pointers) > 1 else "it", plan.prefix,
+            "these pointers" if len(pointers) > 1 else "this pointer"))
     problems.extend("%ssecret_values[%r] matches no secret value of the source: a pointer is <member>/<path>, each list "
                     "item named by its id, key or name (e.g. 'flow/nodes/crm-1/settings/password'); add a key the "
                     "classifier misses to secret_keys" % (plan.prefix, pointer) for pointer in unused)
