@@ -20,7 +20,7 @@ options:
       - Values are also secrets by their shape, whatever their key (C(Bearer)/C(Basic)/C(Token) credentials, URLs
         with C(user:password@), PEM private keys, JWTs, provider keys such as C(sk-...), C(ghp_...), C(xoxb-...),
         C(AKIA...), C(kg-...)), and as the C(value) of C({key|name|header, value}) items whose key names a secret
-        (C({"key": "Authorization", "value": "..."})). In the environment-variables member every value is one.
+        (an C(Authorization) or C(Cookie) header item). In the environment-variables member every value is one.
       - The same classifier decides what review trees redact, what diffs hide, which values a promotion takes from
         the target and what the task's output scrubs.
     type: list

@@ -75,17 +75,17 @@ options:
     aliases: [callflow_id]
   env_variables:
     description:
-      - Values of this environment's variables, which win over the target's. Either the member's document
-        (C({"variables": [{"key": "API_TOKEN", "value": "..."}]})), its JSON text, for example
+      - Values of this environment's variables, which win over the target's. Either the member's document (a dict
+        with a C(variables) list of C(key) and C(value) items), its JSON text, for example
         C({{ lookup('ansible.builtin.file', 'staging/env.json') }}) (which also decrypts a vaulted file), or a plain
-        mapping of variable name to value (C({"API_TOKEN": "...", "BASE_URL": "https://..."})).
+        mapping of variable name to value, such as C(API_TOKEN) to its token.
       - A variable the source has and neither this option nor the target gives a value to refuses the workflow.
         A list, a number or a document without C(variables) is refused.
     type: raw
   secret_values:
     description:
       - Values of this environment's secrets in the flow and app definitions, which win over the target's, as a
-        mapping of pointer to value. A pointer is C(<member>/<path>): the member (C(flow) or C(app)), then the keys
+        mapping of pointer to value. A pointer is C(<member>/<path>), with the member (C(flow) or C(app)), then the keys
         down to the value, each list item named by its C(id), C(key) or C(name) (C(~1) for a C(/) inside one), for
         example C(flow/nodes/crm-1/settings/auth/password) or C(flow/nodes/webhook/settings/headers/Authorization/value).
       - A refusal names the pointer to give. A pointer that matches no secret value of the source is refused.
