@@ -270,26 +270,31 @@ def wanted_env_document(plan, name, source_doc, target_doc):
     return fill_document(plan, "env", name, base, target_doc)
 
 
+def _variables_problem(plan, variables):
+    plural = len(variables) > 1
+    return "environment variable%s %s %s no value for this environment (neither given nor on the target): give %s in " \
+        "%senv_variables" % ("s" if plural else "", ", ".join(variables), "have" if plural else "has",
+                             "them" if plural else "it", plan.prefix)
+
+
+def _pointers_problem(plan, reason, pointers):
+    plural = len(pointers) > 1
+    return "no value for this environment at %s (%s): give %s in %ssecret_values, keyed by %s" % (
+        ", ".join(pointers), reason, "them" if plural else "it", plan.prefix, "these pointers" if plural else "this pointer")
+
+
 def raise_refusals(plan):
-    """Refuse the workflow when a secret has no value or a given pointer matched nothing; warn what was carried."""
-    unused = sorted(pointer for role in plan.given.values() for pointer in role if pointer not in plan.used)
-    problems = []
-    variables = [pointer.split(" ", 2)[2] for role, pointer, _reason in plan.refusals
-                 if role == "env" and pointer.startswith("environment variable ")]
-    if variables:
-        problems.append("environment variable%s %s %s no value for this environment (neither given nor on the target): "
-                        "give %s in %senv_variables" % ("s" if len(variables) > 1 else "", ", ".join(variables),
-                                                        "have" if len(variables) > 1 else "has",
-                                                        "them" if len(variables) > 1 else "it", plan.prefix))
-    others = [refusal for refusal in plan.refusals if not (refusal[0] == "env" and refusal[1] in
-                                                          ["environment variable " + name for name in variables])]
+    """Refuse the workflow when a secret has no value or a given pointer matched nothing."""
+    prefix = "environment variable "
+    variables = [pointer[len(prefix):] for role, pointer, _reason in plan.refusals
+                 if role == "env" and pointer.startswith(prefix)]
+    problems = [_variables_problem(plan, variables)] if variables else []
     reasons = {}
-    for _role, pointer, reason in others:
-        reasons.setdefault(reason, []).append(pointer)
-    for reason, pointers in reasons.items():
-        problems.append("no value for this environment at %s (%s): give %s in %ssecret_values, keyed by %s" % (
-            ", ".join(pointers), reason, "them" if len(pointers) > 1 else "it", plan.prefix,
-            "these pointers" if len(pointers) > 1 else "this pointer"))
+    for role, pointer, reason in plan.refusals:
+        if not (role == "env" and pointer.startswith(prefix)):
+            reasons.setdefault(reason, []).append(pointer)
+    problems.extend(_pointers_problem(plan, reason, pointers) for reason, pointers in reasons.items())
+    unused = sorted(pointer for role in plan.given.values() for pointer in role if pointer not in plan.used)
     problems.extend("%ssecret_values[%r] matches no secret value of the source: a pointer is <member>/<path>, each list "
                     "item named by its id, key or name (e.g. 'flow/nodes/crm-1/settings/password'); add a key the "
                     "classifier misses to secret_keys" % (plan.prefix, pointer) for pointer in unused)

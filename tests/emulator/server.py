@@ -195,8 +195,9 @@ def integration_nodes(secrets):
         {"id": "s3-1", "type": "storageNode", "settings": {
             "bucket": "invoices", "region": "eu-west-1", "secretAccessKey": secrets["secret_access_key"],
             "signing": {"privateKeyPem": secrets["pem"], "passphrase": secrets["passphrase"]}}},
-        {"id": "llm-1", "type": "aiNode", "settings": {"model": "gpt-4o-mini", "maxTokens": 1024, "temperature": 0,
-                                                        "providerKey": secrets["openai"], "context": secrets["jwt"]}},
+        {"id": "llm-1", "type": "aiNode", "settings": {
+            "model": "gpt-4o-mini", "maxTokens": 1024, "temperature": 0, "providerKey": secrets["openai"],
+            "context": secrets["jwt"]}},
         {"name": "partner-webhook", "type": "webhook", "settings": {
             "url": "https://partner.example.invalid/hooks/in",
             "headers": [{"name": "X-Webhook-Token", "value": secrets["webhook_token"]}, {"name": "X-Trace", "value": "on"}]}},
