@@ -392,13 +392,13 @@ def unredacted_pointers(name, document, classifier=None):
 
 
 def _tree_json_files(tree_dir):
-    """Relative paths of the .json files below tree_dir (links neither followed nor listed), state file aside."""
+    """Relative paths of the .json files below tree_dir (links neither followed nor listed), state files aside."""
     found = []
     for directory, _subdirs, names in os.walk(tree_dir):
         for name in names:
             path = os.path.join(directory, name)
             relative = os.path.relpath(path, tree_dir).replace(os.sep, "/")
-            if name.lower().endswith(".json") and relative != STATE_FILE and not os.path.islink(path):
+            if name.lower().endswith(".json") and name != posixpath.basename(STATE_FILE) and not os.path.islink(path):
                 found.append(relative)
     return sorted(found)
 
