@@ -136,10 +136,11 @@ class ImportOperation:
 
     def steps(self, request, result):
         source = load_source(request.src, request.option)
+        plan = self._secret_plan(request)  # the given values' shapes are checked before any request
         current = {}
         if request.workflow_id:
             current = yield from self._export_target(request)
-        wanted = self._wanted(request, source, current, result)
+        wanted = self._wanted(plan, source, current, result)
         result["source_digest"] = definition_digest(wanted, self.options.ignore_keys)
         roles = [role for role in ROLES if role in wanted or role in current]
         changed = changed_roles(wanted, current, self.options.ignore_keys, roles) if request.workflow_id else list(wanted)
@@ -176,14 +177,17 @@ class ImportOperation:
             job = yield Wait(job)
         return (yield Call(fetch_members, self.client, job))
 
-    def _wanted(self, request, source, current, result):
+    def _secret_plan(self, request):
+        """The SecretPlan of one workflow; a SecretsRefused names a given value of the wrong shape."""
+        where = "%s %s" % (request.option, request.src)
+        return SecretPlan(where, request.option[:-len("src")], request.secret_values, request.env_variables,
+                          self.options.carry_source_secrets, self.options.classifier, self.options.known_secrets)
+
+    def _wanted(self, plan, source, current, result):
         """The members to import: the source's, each secret value given for this environment or kept from the
         target at the same identity (never the source's, unless carry_source_secrets); every refusal is raised
         here, before the check-mode return, so the plan fails exactly where the apply would."""
-        where = "%s %s" % (request.option, request.src)
-        prefix = request.option[:-len("src")]
-        plan = SecretPlan(where, prefix, request.secret_values, request.env_variables, self.options.carry_source_secrets,
-                          self.options.classifier, self.options.known_secrets)
+        where = plan.where
         wanted = {}
         for role in ("flow", "app"):
             target = current[role].document if role in current else None

@@ -219,3 +219,13 @@ def test_the_exit_path_scrubs_every_secret_the_run_knows(integrations, tmp_path,
     for value in ["given-staging-db-pwd", "given-staging-api-token", secrets_of(integrations, "staging")["pg"],
                   secrets_of(integrations, "staging")["jwt"], "S3CR3T-staging-a-0100-bearer-7f3a"]:
         assert value not in out
+
+
+@pytest.mark.parametrize("args", [dict(env_variables="{not json"), dict(env_variables=[1]), dict(secret_values="[]"),
+                                  dict(secret_values={"nodes/x/password": "v"})])
+def test_given_values_of_the_wrong_shape_fail_before_any_request(integrations, tmp_path, args):
+    exported = export(integrations, "dev", tmp_path, [WID])[WID]
+    before = len(integrations.log())
+    (result,) = import_(integrations, "staging", src=exported["dest"], workflow_id=WID, **args)
+    assert result["failed"] and ("env_variables" in result["msg"] or "secret_values" in result["msg"])
+    assert len(integrations.log()) == before
