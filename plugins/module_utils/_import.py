@@ -28,8 +28,10 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._export impo
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import Job, started_job
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import (
     DEFAULT_MEMBER_NAMES, ROLE_NAMES, ROLES, Member, assert_no_placeholder, changed_roles, definition_digest, differing_keys,
-    filled_from,
-    is_redacted, load_source, members_of_archive, without_keys,
+    load_source, members_of_archive, without_keys,
+)
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secret_fill import (
+    SecretPlan, carried_warning, fill_document, raise_refusals, wanted_env_document,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Call, Calls, Wait
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import masked_for_diff
@@ -50,6 +52,7 @@ class ImportRequest:
     flow_id: str = None
     env_variables: object = None
     option: str = "src"
+    secret_values: object = None
 
 
 @dataclass
@@ -62,6 +65,9 @@ class ImportSettings:
     chunk_size: int = 25 * 1024 * 1024
     deploy: bool = False
     backup: object = None  # _backups.BackupSettings
+    carry_source_secrets: bool = False
+    classifier: object = None
+    known_secrets: set = None
 
 
 def fetch_members(client, job, keep_as=None):
@@ -101,14 +107,14 @@ def member_bytes(member):
     return pretty_json(member.document)
 
 
-def members_diff(label, wanted, current, roles, ignore_keys):
+def members_diff(label, wanted, current, roles, ignore_keys, classifier=None):
     """An Ansible diff of the changed members, secrets masked, ignore_keys left out."""
     before_lines, after_lines = [], []
     for role in roles:
         name = (wanted.get(role) or current.get(role)).name
         before = without_keys(current[role].document, ignore_keys) if role in current else None
         after = without_keys(wanted[role].document, ignore_keys) if role in wanted else None
-        before, after = masked_for_diff(name, before, after)
+        before, after = masked_for_diff(name, before, after, classifier)
         before_lines.append("# %s\n%s" % (name, _pretty(before)))
         after_lines.append("# %s\n%s" % (name, _pretty(after)))
     return {"before_header": "%s (target now)" % label, "after_header": "%s (after the import)" % label,
@@ -144,10 +150,11 @@ class ImportOperation:
 
     def _steps(self, request, result, backup):
         source = load_source(request.src, request.option)
+        plan = self._secret_plan(request)  # the given values' shapes are checked before any request
         current = {}
         if request.workflow_id:
             current = yield from self._export_target(request, backup and backup.staging)
-        wanted = self._wanted(request, source, current, result)
+        wanted = self._wanted(plan, source, current, result)
         result["source_digest"] = definition_digest(wanted, self.options.ignore_keys)
         roles = [role for role in ROLES if role in wanted or role in current]
         changed = changed_roles(wanted, current, self.options.ignore_keys, roles) if request.workflow_id else list(wanted)
@@ -156,11 +163,10 @@ class ImportOperation:
             return dict(msg="the target already holds this content: nothing imported")
         if self.settings.diff:
             result["diff"] = members_diff(request.name or request.workflow_id, wanted, current, changed,
-                                          self.options.ignore_keys)
+                                          self.options.ignore_keys, self.options.classifier)
         if self.settings.check_mode:
             return dict(changed=True, created=not request.workflow_id, msg="check mode: would import %s%s" % (
                 ", ".join(result["members_changed"]) or "(forced)", " and deploy" if self.options.deploy else ""))
-        assert_no_placeholder(wanted, request.option + " " + request.src)
         if backup:
             result["backup_file"] = backup.keep()
         roles_to_send = [role for role in ROLES if role in wanted]
@@ -187,24 +193,31 @@ class ImportOperation:
             job = yield Wait(job, "export")
         return (yield Call(fetch_members, self.client, job, keep_as))
 
-    def _wanted(self, request, source, current, result):
-        """The members to import: the source's, with env_variables applied and redacted values kept from the target."""
+    def _secret_plan(self, request):
+        """The SecretPlan of one workflow; a SecretsRefused names a given value of the wrong shape."""
         where = "%s %s" % (request.option, request.src)
-        wanted = dict(source)
-        if request.env_variables is not None:
-            name = source["env"].name if "env" in source else DEFAULT_MEMBER_NAMES["env"]
-            wanted["env"] = Member(name, request.env_variables)
-        elif "env" not in source or is_redacted(source["env"]):
-            wanted.pop("env", None)
-            if "env" in current:
-                wanted["env"] = current["env"]  # the target keeps its own variables
-            else:
-                result.setdefault("warnings", []).append(
-                    "%s: the source's environment variables are %s and the new workflow has none to keep; it is imported "
-                    "without them: give env_variables to set them" % (where, "redacted" if "env" in source else "absent"))
+        return SecretPlan(where, request.option[:-len("src")], request.secret_values, request.env_variables,
+                          self.options.carry_source_secrets, self.options.classifier, self.options.known_secrets)
+
+    def _wanted(self, plan, source, current, result):
+        """The members to import: the source's, each secret value given for this environment or kept from the
+        target at the same identity (never the source's, unless carry_source_secrets); every refusal is raised
+        here, before the check-mode return, so the plan fails exactly where the apply would."""
+        where = plan.where
+        wanted = {}
         for role in ("flow", "app"):
-            if is_redacted(wanted[role]):
-                wanted[role] = filled_from(wanted[role], current.get(role), where)
+            target = current[role].document if role in current else None
+            wanted[role] = Member(source[role].name, fill_document(plan, role, source[role].name, source[role].document, target))
+        name = source["env"].name if "env" in source else (current["env"].name if "env" in current else DEFAULT_MEMBER_NAMES["env"])
+        env = wanted_env_document(plan, name, source["env"].document if "env" in source else None,
+                                  current["env"].document if "env" in current else None)
+        if env is not None:
+            wanted["env"] = Member(name, env)
+        raise_refusals(plan)
+        assert_no_placeholder(wanted, where)
+        warning = carried_warning(plan)
+        if warning:
+            result.setdefault("warnings", []).append(warning)
         return wanted
 
     def _verify(self, request, workflow_id, wanted, result):

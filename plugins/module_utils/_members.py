@@ -19,7 +19,7 @@ import zlib
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import check_extractable
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError, UnsafeArchive
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import (
-    contains_placeholder, is_placeholder, member_role, placeholder_pointers, redacted,
+    contains_placeholder, member_role, placeholder_pointers, redacted,
 )
 
 ROLES = ("flow", "app", "env")
@@ -169,28 +169,6 @@ _ABSENT = object()
 def is_redacted(member):
     """Whether a member holds placeholders instead of values (written by a redacted extract_to)."""
     return member is not None and contains_placeholder(member.document)
-
-
-def filled_from(source, target, where):
-    """source's document with each placeholder replaced by the target's value at the same place.
-
-    A placeholder with nothing to take from the target is an error: it must never reach a server.
-    """
-    def fill(value, current, pointer):
-        if isinstance(value, dict):
-            return {key: fill(item, current.get(key, _ABSENT) if isinstance(current, dict) else _ABSENT,
-                              "%s/%s" % (pointer, key)) for key, item in value.items()}
-        if isinstance(value, list):
-            return [fill(item, current[index] if isinstance(current, list) and index < len(current) else _ABSENT,
-                         "%s/%d" % (pointer, index)) for index, item in enumerate(value)]
-        if is_placeholder(value):
-            if current is _ABSENT or is_placeholder(current):
-                raise SourceError("%s: %s holds a redacted value at %s and the target has none to keep; give the "
-                                  "value (for environment variables: env_variables)" % (where, source.name, pointer))
-            return current
-        return value
-
-    return Member(source.name, fill(source.document, target.document if target else _ABSENT, ""))
 
 
 def assert_no_placeholder(members, where):

@@ -6,7 +6,9 @@
 KoreaiModule adds the connection options to a module's own, checks that
 ``requests`` is installed and that the connection options can work, warns
 about insecure ones, runs an operation through the runner, and is the one
-exit path: results and messages leave it with the API key scrubbed out.
+exit path: results and messages leave it with the API key and every value the run knows
+as secret (``known_secrets``: values given, target secrets read, classifier hits)
+scrubbed out.
 """
 
 import time
@@ -37,6 +39,7 @@ class KoreaiModule(AnsibleModule):
     """An AnsibleModule with the collection's connection options, checks and exit path."""
 
     def __init__(self, argument_spec, **kwargs):
+        self.known_secrets = set()  # values the run learns are secret (given, read from a target, classified)
         spec = connection_argument_spec()
         spec.update(argument_spec)
         kwargs.setdefault("supports_check_mode", True)
@@ -78,7 +81,8 @@ class KoreaiModule(AnsibleModule):
 
     def _secrets(self):
         params = getattr(self, "params", None) or {}
-        return [value for value in (params.get("api_key"),) if value]
+        known = sorted(getattr(self, "known_secrets", None) or ())
+        return [value for value in (params.get("api_key"),) if value] + known
 
     def exit_json(self, **kwargs):
         super().exit_json(**scrub(kwargs, self._secrets()))

@@ -23,6 +23,7 @@ author:
 extends_documentation_fragment:
   - koreai.ai_for_process.connection
   - koreai.ai_for_process.runner
+  - koreai.ai_for_process.secrets
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
@@ -41,8 +42,8 @@ attributes:
         a header naming the workflow.
       - Secret values are never shown. The environment-variables member is recognised by its name whatever its
         spelling (C(env_variables.json), C(envVariables.json), C(env-variables.json)), and in every member the values
-        of keys that name secrets (C(password), C(secret), C(token), C(apiKey), C(privateKey), C(credential)) are
-        masked; a masked value that changed still says so.
+        the classifier calls secret (see O(secret_keys)) are masked; a masked value that changed (compared with the
+        value at the same identity before) still says so.
 options:
   workflow_id:
     description:
@@ -129,8 +130,8 @@ options:
   redact_extracted:
     description:
       - Replace secret values with a placeholder in the O(extract_to) tree. Every value of the environment-variables
-        member (found by its normalised name) is redacted, variable names kept, and in every member the values of
-        keys that name secrets (C(password), C(token), C(secret), C(apiKey), C(privateKey), C(credential), ...).
+        member (found by its normalised name) is redacted, variable names kept, and in every member each value the
+        classifier calls secret, by key name, by value shape or in a header item (see O(secret_keys)).
       - M(koreai.ai_for_process.workflow_import) never uploads a placeholder; it keeps the target's own values.
       - Set to V(false) only when the tree is kept somewhere as safe as the archive.
     type: bool
@@ -362,7 +363,10 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._export impo
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import file_options_from, make_private_dirs
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._manifest import write_manifest
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule, runner_argument_spec
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import check_positive, plan_requests
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import PlanError, check_positive, plan_requests
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import (
+    ClassifierError, classifier_argument_spec, classifier_from_params, use_classifier,
+)
 
 
 def argument_spec():
@@ -394,6 +398,7 @@ def argument_spec():
         download_url=dict(type="str"),
         manifest=dict(type="path"),
     )
+    spec.update(classifier_argument_spec())
     spec.update(runner_argument_spec())
     return spec
 
@@ -412,6 +417,10 @@ def create_batch_dest(module):
 def extract_options_from(params):
     """The budgets and rules for reading archives and writing review trees."""
     check_positive(params, ("max_archive_bytes", "max_members", "max_member_bytes"))
+    try:
+        use_classifier(classifier_from_params(params))  # what extract_to redacts and the diff hides
+    except ClassifierError as exc:
+        raise PlanError(str(exc))
     return ExtractOptions(max_archive_bytes=params["max_archive_bytes"], max_members=params["max_members"],
                           max_member_bytes=params["max_member_bytes"], allow_dot_members=params["allow_dot_members"],
                           redact=params["redact_extracted"], redaction_key=params["redaction_key"])

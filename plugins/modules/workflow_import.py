@@ -21,15 +21,22 @@ description:
   - Members are recognised by their normalised name (case, C(_), C(-) and the extension ignored). The flow definition
     is sent as C(flowDataFileId), the app definition as C(workflowDataFileId), the environment variables as
     C(envVariablesFileId). A source without a flow or app definition is refused before any request.
-  - "Environment variables: O(env_variables) replaces the source's, so each environment keeps its own endpoints and
-    secrets. When the source's are redacted (the default of O(koreai.ai_for_process.workflow_export#module:extract_to))
-    or absent and O(env_variables) is not given, the target keeps its current variables: they are uploaded again as
-    they are. Redacted values elsewhere are taken from the target at the same place. A placeholder is never uploaded."
+  - "Secrets come from the target, whatever the source form (redacted tree, complete archive): every value the
+    classifier (see O(secret_keys)) calls secret is, in this order, the value given for this environment
+    (O(env_variables) per variable, O(secret_values) per pointer), else the target's current value at the same
+    identity (list items such as nodes and headers matched by C(id), else C(key), else C(name), never by position),
+    else the workflow is refused, naming the pointer and the option that sets it. So a new workflow needs its
+    secrets given. The source's own values are used only with O(carry_source_secrets=true)."
+  - "Environment variables: the source's variables, each with its value given in O(env_variables) or kept from the
+    target's variable of the same name; variables only the target has are kept, and a source without variables
+    (absent, or an empty list) leaves the target's as they are. A placeholder is never uploaded."
+  - These checks, like every check decidable before a change, also run in check mode, with the same message.
 author:
   - AI for Process collection maintainers (@koreai)
 extends_documentation_fragment:
   - koreai.ai_for_process.connection
   - koreai.ai_for_process.runner
+  - koreai.ai_for_process.secrets
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
   - koreai.ai_for_process.attributes
@@ -68,9 +75,29 @@ options:
     aliases: [callflow_id]
   env_variables:
     description:
-      - Content of the environment-variables member to import instead of the source's, as a dict or a JSON string,
-        for example C({{ lookup('ansible.builtin.file', 'staging/env.json') }}) (which also decrypts a vaulted file).
+      - Values of this environment's variables, which win over the target's. Either the member's document (a dict
+        with a C(variables) list of C(key) and C(value) items), its JSON text, for example
+        C({{ lookup('ansible.builtin.file', 'staging/env.json') }}) (which also decrypts a vaulted file), or a plain
+        mapping of variable name to value, such as C(API_TOKEN) to its token.
+      - A variable the source has and neither this option nor the target gives a value to refuses the workflow.
+        A list, a number or a document without C(variables) is refused.
     type: raw
+  secret_values:
+    description:
+      - Values of this environment's secrets in the flow and app definitions, which win over the target's, as a
+        mapping of pointer to value. A pointer is C(<member>/<path>), with the member (C(flow) or C(app)), then the keys
+        down to the value, each list item named by its C(id), C(key) or C(name) (C(~1) for a C(/) inside one), for
+        example C(flow/nodes/crm-1/settings/auth/password) or C(flow/nodes/webhook/settings/headers/Authorization/value).
+      - A refusal names the pointer to give. A pointer that matches no secret value of the source is refused.
+    type: raw
+    version_added: 0.3.0
+  carry_source_secrets:
+    description:
+      - Import the source's own secret values where this environment gives none (a placeholder is never carried), and
+        warn naming them. Off by default, so that a promotion never moves another environment's credentials.
+    type: bool
+    default: false
+    version_added: 0.3.0
   workflows:
     description: Workflows to import in one task, concurrently.
     type: list
@@ -94,6 +121,10 @@ options:
       env_variables:
         description: As O(env_variables).
         type: raw
+      secret_values:
+        description: As O(secret_values).
+        type: raw
+        version_added: 0.3.0
   ignore_keys:
     description:
       - JSON keys left out of the comparison at every depth, because a server rewrites them on import.
@@ -162,6 +193,8 @@ EXAMPLES = r"""
     src: exports/dev/extracted/invoice-approval
     workflow_id: a-19c0ffee
     env_variables: "{{ lookup('ansible.builtin.file', 'env/staging/invoice-approval.json') }}"
+    secret_values:
+      flow/nodes/crm-1/settings/auth/password: "{{ vault_staging_crm_password }}"
   vars:
     ansible_python_interpreter: "{{ ansible_playbook_python }}"
 
@@ -248,14 +281,16 @@ elapsed:
   type: float
 """
 
-import json
-
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._backups import DEFAULT_KEEP, backup_settings
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._import import ImportOperation, ImportRequest, ImportSettings
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import DEFAULT_IGNORE_KEYS
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule, runner_argument_spec
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import PlanError, check_positive, identifier, text
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secret_fill import remember_given
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import (
+    ClassifierError, classifier_argument_spec, classifier_from_params, use_classifier,
+)
 
 
 def argument_spec():
@@ -266,6 +301,7 @@ def argument_spec():
         name=dict(type="str"),
         flow_id=dict(type="str", aliases=["callflow_id"]),
         env_variables=dict(type="raw", no_log=True),
+        secret_values=dict(type="raw", no_log=True),
     )
     spec = {key: dict(value, required=False) for key, value in item.items()}
     spec.update(
@@ -275,24 +311,12 @@ def argument_spec():
         deploy=dict(type="bool", default=False),
         file_context=dict(type="str", default="bulkImport"),
         chunk_size=dict(type="int", default=25 * 1024 * 1024),
+        carry_source_secrets=dict(type="bool", default=False),
     )
     spec.update(backup_dir=dict(type="path"), backup_keep=dict(type="int", default=DEFAULT_KEEP))
+    spec.update(classifier_argument_spec())
     spec.update(runner_argument_spec())
     return spec
-
-
-def env_variables_of(value, option):
-    """The environment-variables document from a dict or a JSON string; None when not given."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError as exc:
-            raise PlanError("%s is not valid JSON (%s); give a dict or a JSON document" % (option, exc.msg))
-    if not isinstance(value, (dict, list)):
-        raise PlanError("%s must be a dict or a JSON document, not %s" % (option, type(value).__name__))
-    return value
 
 
 def import_request(item, prefix):
@@ -304,19 +328,29 @@ def import_request(item, prefix):
                         % (prefix, prefix))
     return ImportRequest(src=text(item.get("src"), prefix + "src", required=True), workflow_id=workflow_id, name=name,
                          flow_id=text(item.get("flow_id"), prefix + "flow_id"),
-                         env_variables=env_variables_of(item.get("env_variables"), prefix + "env_variables"),
+                         env_variables=item.get("env_variables"), secret_values=item.get("secret_values"),
                          option=prefix + "src")
 
 
-def plan_imports(params):
-    """Validate params; return the ImportRequests and the ImportSettings."""
+def plan_imports(params, known_secrets=None):
+    """Validate params; return the ImportRequests and the ImportSettings (given secrets go to known_secrets)."""
     check_positive(params, ("chunk_size",))
+    known_secrets = set() if known_secrets is None else known_secrets
+    for item in params["workflows"] or [params]:
+        remember_given(known_secrets, item.get("secret_values"), item.get("env_variables"))
+    try:
+        classifier = classifier_from_params(params)
+    except ClassifierError as exc:
+        raise PlanError(str(exc))
+    use_classifier(classifier)
     if params["workflows"] is None:
         requests = [import_request(params, "")]
     else:
         requests = [import_request(item, "workflows[%d]." % index) for index, item in enumerate(params["workflows"])]
     settings = ImportSettings(ignore_keys=tuple(params["ignore_keys"]), force=params["force"],
-                              file_context=params["file_context"], chunk_size=params["chunk_size"], deploy=params["deploy"])
+                              file_context=params["file_context"], chunk_size=params["chunk_size"], deploy=params["deploy"],
+                              carry_source_secrets=params["carry_source_secrets"], classifier=classifier,
+                              known_secrets=known_secrets)
     settings.backup = backup_settings(params)
     return requests, settings
 
@@ -325,11 +359,11 @@ def main():
     module = KoreaiModule(
         argument_spec(),
         mutually_exclusive=[("src", "workflows"), ("workflow_id", "workflows"), ("name", "workflows"),
-                            ("env_variables", "workflows")],
+                            ("env_variables", "workflows"), ("secret_values", "workflows")],
         required_one_of=[("src", "workflows")],
     )
     try:
-        requests, settings = plan_imports(module.params)
+        requests, settings = plan_imports(module.params, module.known_secrets)
         results, elapsed = module.run_operation(
             lambda client, runner_settings: ImportOperation(client, runner_settings, settings), requests)
     except KoreaiError as exc:

@@ -45,7 +45,7 @@ FAULTS = (
     "download_429", "download_429_no_retry_after", "download_502", "download_503", "download_503_no_retry_after",
     "download_504", "download_retry_after_huge", "download_401_second_origin", "download_redirect_http",
     "upload_429", "upload_503", "upload_reset",
-    "import_400", "import_429", "import_failed",
+    "import_400", "import_429", "import_failed", "import_400_echo",
     "import_500", "import_502", "import_503_no_retry_after", "import_reset",
     "post_redirect_second_origin", "post_redirect_same_origin", "upload_redirect_second_origin",
     "upload_redirect_same_origin", "import_redirect_second_origin",
@@ -55,7 +55,7 @@ FAULTS = (
 # Faults decided once, when a job is created: export jobs ("job"), import jobs, deploy/undeploy jobs.
 JOB_FAULTS = ("job_failed", "job_stuck", "job_cancelled", "job_error", "job_unknown_status", "download_second_origin",
               "download_401_second_origin", "job_signed_url")
-PHASES = {"import_failed": "import_job", "deploy_failed": "deploy_job"}
+PHASES = {"import_failed": "import_job", "deploy_failed": "deploy_job", "import_400_echo": "import_echo"}
 TERMINAL_FAULTS = {"job_failed": "FAILED", "job_cancelled": "CANCELLED", "job_error": "ERROR", "import_failed": "FAILED",
                    "deploy_failed": "FAILED"}
 UNKNOWN_STATUS = "WEIRD_STATE"
@@ -169,6 +169,8 @@ def workflow_documents(env, workflow, revision, non_ascii=False):
         {"id": "end", "type": "end"},
     ]
     nodes.extend({"id": "step-%d" % i, "type": "script", "script": "context.step = %d;" % i} for i in range(1, revision))
+    if workflow.get("integrations"):
+        nodes.extend(integration_nodes(integration_secrets(env, wid)))
     return {
         FLOW: {"flowId": workflow["flow_id"], "workflowId": wid, "revision": revision, "nodes": nodes,
                "canvas": {"zoom": 1, "tag": tag}},
@@ -179,6 +181,55 @@ def workflow_documents(env, workflow, revision, non_ascii=False):
             {"key": "API_TOKEN", "value": "secret-%s-%s-r%d" % (env, wid, revision), "isSecured": True},
         ]},
     }
+
+
+def _jwt(claims):
+    """Return an unsigned-looking JWT (header.claims.signature) for emulated integration nodes."""
+    def part(doc):
+        return base64.urlsafe_b64encode(json.dumps(doc, sort_keys=True).encode("utf-8")).rstrip(b"=").decode("ascii")
+    return "%s.%s.%s" % (part({"alg": "HS256", "typ": "JWT"}), part(claims), hashlib.sha256(part(claims).encode()).hexdigest()[:32])
+
+
+def integration_secrets(env, wid):
+    """Return the per-environment secret values of the integration nodes: name -> value (each unique to env and wid)."""
+    tag = "%s-%s" % (env, wid)
+    return {
+        "bearer": "Bearer S3CR3T-%s-bearer-7f3a" % tag,
+        "cookie": "session=S3CR3T-%s-cookie-91c2; Path=/" % tag,
+        "pg": "postgres://orders:S3CR3T-%s-pg@db.example.invalid:5432/orders" % tag,
+        "pwd": "S3CR3T-%s-pwd" % tag,
+        "secret_access_key": "S3CR3T-%s-aws-secret-access" % tag,
+        "client_secret": "S3CR3T-%s-client-secret-value" % tag,
+        "passphrase": "S3CR3T %s correct horse" % tag,
+        "pem": "-----BEGIN PRIVATE KEY-----\nMIIS3CR3T%sKEYBODYLINE0123456789\n-----END PRIVATE KEY-----\n" % tag.replace("-", ""),
+        "jwt": _jwt({"sub": "S3CR3T-%s-jwt" % tag}),
+        "openai": "sk-S3CR3T%sopenaikey000000" % tag.replace("-", ""),
+        "webhook_token": "S3CR3T-%s-webhook-token" % tag,
+    }
+
+
+def integration_nodes(secrets):
+    """Return integration nodes (header lists, a connection string, keys in several spellings, PEM, JWT) holding
+    secrets; plain URLs and config are the same in every environment. One node has no id, only a name."""
+    return [
+        {"id": "crm-1", "type": "apiNode", "settings": {
+            "url": "https://crm.example.invalid/api/v2/contacts", "method": "POST", "timeoutMs": 3000, "maxTokens": 512,
+            "tokenUrl": "https://auth.example.invalid/oauth/token",
+            "headers": [{"key": "Accept", "value": "application/json"}, {"key": "Authorization", "value": secrets["bearer"]},
+                        {"key": "Cookie", "value": secrets["cookie"]}],
+            "auth": {"type": "oauth2", "clientId": "crm-client", "clientSecretValue": secrets["client_secret"]}}},
+        {"id": "db-1", "type": "dbNode", "settings": {
+            "connectionString": secrets["pg"], "query": "select * from orders where id = :id", "pwd": secrets["pwd"]}},
+        {"id": "s3-1", "type": "storageNode", "settings": {
+            "bucket": "invoices", "region": "eu-west-1", "secretAccessKey": secrets["secret_access_key"],
+            "signing": {"privateKeyPem": secrets["pem"], "passphrase": secrets["passphrase"]}}},
+        {"id": "llm-1", "type": "aiNode", "settings": {
+            "model": "gpt-4o-mini", "maxTokens": 1024, "temperature": 0, "providerKey": secrets["openai"],
+            "context": secrets["jwt"]}},
+        {"name": "partner-webhook", "type": "webhook", "settings": {
+            "url": "https://partner.example.invalid/hooks/in",
+            "headers": [{"name": "X-Webhook-Token", "value": secrets["webhook_token"]}, {"name": "X-Trace", "value": "on"}]}},
+    ]
 
 
 def large_document(size):
@@ -484,7 +535,8 @@ class State:  # pylint: disable=too-many-instance-attributes
             return {"workflow_id": workflow_id, "flow_id": workflow["flow_id"], "name": workflow["name"],
                     "revision": self.revision(env, workflow_id), "deployed": self.deployed.get((env, workflow_id), True),
                     "stored": (env, workflow_id) in self.content, "archive_override": (env, workflow_id) in self.archives,
-                    "members": documents, "secret_values": secret_values(documents)}
+                    "members": documents, "secret_values": secret_values(documents),
+                    "integration_secrets": integration_secrets(env, workflow_id) if workflow.get("integrations") else {}}
 
     def take_fault(self, env, key, phase):
         """Consume and return the fault (dict) that applies to this request, or None.
@@ -1341,6 +1393,11 @@ class Handler(BaseHTTPRequestHandler):
     def start_import(self, env, workflow_id, entity, files, name, fault_key):  # pylint: disable=too-many-arguments
         """Create the import job; its content is parsed now and stored when the job succeeds."""
         state = self.state
+        if state.take_fault(env, fault_key or "", "import_echo"):  # a validation error quoting the uploaded files
+            quoted = "; ".join(json.dumps(json.loads(state.uploads[files[member]]["data"]), separators=(",", ":"))
+                               for member in (ENV_VARS, FLOW) if member in files)
+            self.send_error_json(400, "Validation failed for the uploaded content: %s" % quoted)
+            return
         documents, reason = state.import_content(env, files)
         fault = state.take_fault(env, fault_key or "", "import_job")
         if fault:
@@ -1437,7 +1494,8 @@ class Handler(BaseHTTPRequestHandler):
             with state.lock:
                 current = state.catalog.setdefault(env, {}).get(workflow_id) or {
                     "workflow_id": workflow_id, "flow_id": None, "name": workflow_id}
-                current.update({key: body[key] for key in ("flow_id", "name", "shape", "padding") if key in body})
+                current.update({key: body[key] for key in ("flow_id", "name", "shape", "padding", "integrations")
+                                if key in body})
                 state.catalog[env][workflow_id] = current
             return dict(current)
         if state.workflow(env, workflow_id) is None:

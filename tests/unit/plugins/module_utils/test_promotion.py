@@ -92,7 +92,8 @@ def test_redacted_tree_keeps_the_target_variables(emulator, tmp_path):
 
 def test_env_variables_override_and_new_import(emulator, tmp_path):
     exported = export(emulator, "dev", tmp_path, ["a-0004"])["a-0004"]
-    own = {"variables": [{"key": "BASE_URL", "value": "https://staging.example.invalid", "isSecured": False}]}
+    own = {"variables": [{"key": "BASE_URL", "value": "https://staging.example.invalid", "isSecured": False},
+                         {"key": "API_TOKEN", "value": "staging-own-token", "isSecured": True}]}
     (created,) = import_(emulator, "staging", src=exported["dest"], name="copy of a-0004", env_variables=json.dumps(own))
     assert (created["changed"], created["created"], created["failed"]) == (True, True, False), created["msg"]
     assert created["workflow_id"] and created["workflow_id"] != "a-0004"
@@ -174,7 +175,8 @@ def test_export_import_deploy_round_trip_in_each_kind(emulator, tmp_path, kind):
     assert exported["export_job_id"].startswith("%s-ej-" % kind)
     (imported,) = import_(emulator, "staging", src=exported["dest"], workflow_id="a-0010", deploy=True, kind=kind)
     assert (imported["changed"], imported["verified"], imported["deployed"]) == (True, True, True), imported["msg"]
-    (created,) = import_(emulator, "staging", src=exported["dest"], name="new-%s" % kind, kind=kind)
+    (created,) = import_(emulator, "staging", src=exported["dest"], name="new-%s" % kind, kind=kind,
+                         env_variables={"BASE_URL": "https://staging.example.invalid", "API_TOKEN": "tok-staging"})
     assert created["created"] and created["workflow_id"], created["msg"]
     (again,) = import_(emulator, "staging", src=exported["dest"], workflow_id=created["workflow_id"], kind=kind)
     assert again["changed"] is False

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import (
-    HIDDEN, HIDDEN_CHANGED, PLACEHOLDER, contains_placeholder, find_unredacted, is_placeholder, masked_for_diff,
+    HIDDEN, HIDDEN_CHANGED, PLACEHOLDER, Classifier, ClassifierError, contains_placeholder, find_unredacted, is_placeholder, masked_for_diff,
     member_role, names_secret, placeholder_pointers, redacted,
 )
 
@@ -96,3 +96,73 @@ def test_find_unredacted(tmp_path):
         ("flow_definition.json", "/a/apiKey"), ("sub/broken.json", ""),
         ("sub/envVariables.json", "/variables/0/value"), ("sub/envVariables.json", "/variables/1/value"),
         ("sub/envVariables.json", "/variables/1/port")]
+
+
+@pytest.mark.parametrize("key", ["pwd", "passphrase", "secretAccessKey", "privateKeyPem", "clientSecretValue", "Cookie",
+                                 "Set-Cookie", "dsn", "connectionString", "db.connection_string", "accessKeyId",
+                                 "authorization", "credentialsJson", "sessionToken", "signingKey"])
+def test_the_classifier_knows_more_secret_keys(key):
+    assert Classifier().key_is_secret(key)
+
+
+@pytest.mark.parametrize("key", ["maxTokens", "tokenLimit", "tokenType", "promptTokens", "cookieName", "apiKeyHeader",
+                                 "username", "clientId", "model", "region"])
+def test_the_classifier_keeps_keys_about_secrets_readable(key):
+    assert not Classifier().key_is_secret(key)
+
+
+@pytest.mark.parametrize("value", [
+    "Bearer abc.def-123456", "basic dXNlcjpwYXNzd29yZA==", "Token 0123456789abcdef", "session=0123456789abcdef; Path=/",
+    "postgres://user:p4ss@db.example.invalid:5432/app", "mongodb+srv://svc:pw-123@cluster0.example.invalid",
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig",
+    "sk-proj-0123456789abcdefABCDEF", "ghp_0123456789abcdefghijABCDEFGHIJ", "xoxb-123456789-abcdefgh", "AKIAIOSFODNN7EXAMPLE",
+    "kg-1234abcd-5678"])
+def test_the_classifier_knows_secret_shapes(value):
+    assert Classifier().value_is_secret(value)
+
+
+@pytest.mark.parametrize("value", [
+    "https://api.example.invalid/v1/orders?limit=5", "https://user@host.example.invalid/", "{{env.BASE_URL}}/orders",
+    "a-0001", "gpt-4o-mini", "Bearer token", "select * from orders", "application/json", "cf-0001", "risk-assessment"])
+def test_the_classifier_does_not_over_redact(value):
+    assert not Classifier().value_is_secret(value)
+
+
+def test_redaction_by_key_shape_and_header_item_keeps_plain_config():
+    flow = {"nodes": [{"id": "n1", "settings": {
+        "url": "https://crm.example.invalid/api", "maxTokens": 512, "tokens": 7, "tokenUrl": "https://auth.example.invalid/t",
+        "headers": [{"key": "Authorization", "value": "opaque"}, {"name": "X-Trace", "value": "on"},
+                    {"header": "Cookie", "value": "c"}],
+        "note": "postgres://u:pw@db/x", "plain": "postgres://db/x", "pwd": "p", "enabled": True}}]}
+    settings = redacted("flow_definition.json", flow)["nodes"][0]["settings"]
+    assert settings["headers"] == [{"key": "Authorization", "value": PLACEHOLDER}, {"name": "X-Trace", "value": "on"},
+                                   {"header": "Cookie", "value": PLACEHOLDER}]
+    assert (settings["note"], settings["pwd"]) == (PLACEHOLDER, PLACEHOLDER)
+    kept = ("url", "maxTokens", "tokens", "tokenUrl", "plain", "enabled")
+    assert {key: settings[key] for key in kept} == {key: flow["nodes"][0]["settings"][key] for key in kept}
+
+
+def test_users_extend_and_narrow_the_classifier():
+    classifier = Classifier(secret_keys=["*pin*", "tenant"], not_secret_keys=["sessionToken"],
+                            secret_value_patterns=[r"^myco_[0-9a-f]{8}$"])
+    document = {"userPin": "1234", "tenant": "acme", "sessionToken": "opaque", "ref": "myco_0123abcd", "other": "x",
+                "shaped": {"sessionToken": "Bearer 0123456789"}}
+    shown = redacted("app_definition.json", document, classifier=classifier)
+    assert shown == {"userPin": PLACEHOLDER, "tenant": PLACEHOLDER, "sessionToken": "opaque", "ref": PLACEHOLDER,
+                     "other": "x", "shaped": {"sessionToken": PLACEHOLDER}}
+    with pytest.raises(ClassifierError, match=r"secret_value_patterns\[1\] is not a valid regular expression"):
+        Classifier(secret_value_patterns=["ok", "("])
+
+
+def test_masked_for_diff_matches_by_identity_not_position():
+    before = {"nodes": [{"id": "a", "password": "pa"}, {"id": "b", "password": "pb"}]}
+    after = {"nodes": [{"id": "new", "password": "pn"}, {"id": "b", "password": "pb"}, {"id": "a", "password": "pa2"}]}
+    _shown_before, shown_after = masked_for_diff("flow_definition.json", before, after)
+    assert [node["password"] for node in shown_after["nodes"]] == [HIDDEN_CHANGED, HIDDEN, HIDDEN_CHANGED]
+
+
+def test_find_unredacted_uses_the_classifier(tmp_path):
+    (tmp_path / "flow_definition.json").write_text(json.dumps(
+        {"headers": [{"key": "Authorization", "value": "opaque"}], "dsn": PLACEHOLDER, "url": "https://x.invalid"}))
+    assert find_unredacted(str(tmp_path)) == [("flow_definition.json", "/headers/0/value")]
+    assert find_unredacted(str(tmp_path), Classifier(not_secret_keys=["authorization"])) == []
