@@ -55,7 +55,8 @@ def test_no_backup_when_unchanged_new_or_in_check_mode(emulator, tmp_path):
     (plan,) = import_(emulator, "staging", check_mode=True, src=exported["dest"], workflow_id="a-0022", backup_dir=str(backups))
     assert plan["changed"] is True and "backup_file" not in plan
     assert not backups.exists()
-    (created,) = import_(emulator, "staging", src=exported["dest"], name="new one", backup_dir=str(backups))
+    (created,) = import_(emulator, "staging", src=exported["dest"], name="new one", backup_dir=str(backups),
+                         carry_source_secrets=True)
     assert created["created"] is True and "backup_file" not in created
     (first,) = import_(emulator, "staging", src=exported["dest"], workflow_id="a-0022", backup_dir=str(backups))
     (again,) = import_(emulator, "staging", src=exported["dest"], workflow_id="a-0022", backup_dir=str(backups))
