@@ -46,7 +46,7 @@ def append_step_summary(text):
     if not path:
         return None
     with open(path, "ab") as out:
-        out.write(to_bytes(u"\n" + text))
+        out.write(to_bytes("\n" + text))
     return path
 
 

@@ -19,7 +19,7 @@ FAILED_OUTCOMES = ("failed", "not started")
 SKIPPED_OUTCOMES = ("skipped",)
 ROW_KEYS = ("environment", "name", "outcome", "deployed", "message")
 # Characters XML 1.0 does not allow (C0 controls but tab, newline, carriage return; surrogates; U+FFFE/U+FFFF).
-_XML_INVALID = re.compile(u"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class ReportError(ValueError):
@@ -28,8 +28,8 @@ class ReportError(ValueError):
 
 def clean_text(value):
     """value as text without the characters XML cannot carry (other control characters become spaces)."""
-    text = u"" if value is None else u"%s" % (value,)
-    return _XML_INVALID.sub(u" ", text)
+    text = "" if value is None else "%s" % (value,)
+    return _XML_INVALID.sub(" ", text)
 
 
 def normalise_rows(rows):
@@ -77,7 +77,7 @@ def count_by_environment(rows):
 
 def _md_cell(text):
     """text safe in one Markdown table cell: one line, pipes and HTML escaped."""
-    return escape(u" ".join(text.split())).replace(u"|", u"\\|")
+    return escape(" ".join(text.split())).replace("|", "\\|")
 
 
 def render_markdown(title, rows):
@@ -85,55 +85,55 @@ def render_markdown(title, rows):
     rows = normalise_rows(rows)
     counts = count_by_environment(rows)
     outcomes = sorted({key for env in counts.values() for key in env} - {"total", "failed", "deployed"})
-    lines = [u"### %s" % _md_cell(clean_text(title) or u"Workflows"), u""]
+    lines = ["### %s" % _md_cell(clean_text(title) or "Workflows"), ""]
     if not rows:
-        return u"\n".join(lines + [u"No workflows.", u""])
-    header = [u"environment", u"total"] + outcomes + [u"deployed", u"failed"]
-    lines.append(u"| " + u" | ".join(header) + u" |")
-    lines.append(u"|" + u"|".join([u" --- "] + [u" ---: "] * (len(header) - 1)) + u"|")
+        return "\n".join(lines + ["No workflows.", ""])
+    header = ["environment", "total"] + outcomes + ["deployed", "failed"]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "|".join([" --- "] + [" ---: "] * (len(header) - 1)) + "|")
     for name, env in counts.items():
-        cells = [_md_cell(name), u"%d" % env["total"]] + [u"%d" % env.get(outcome, 0) for outcome in outcomes]
-        cells += [u"%d" % env["deployed"], (u"**%d**" % env["failed"]) if env["failed"] else u"0"]
-        lines.append(u"| " + u" | ".join(cells) + u" |")
+        cells = [_md_cell(name), "%d" % env["total"]] + ["%d" % env.get(outcome, 0) for outcome in outcomes]
+        cells += ["%d" % env["deployed"], ("**%d**" % env["failed"]) if env["failed"] else "0"]
+        lines.append("| " + " | ".join(cells) + " |")
     failures = [row for row in rows if is_failure(row)]
     if failures:
-        lines += [u"", u"Failures:", u""]
-        lines += [u"- **%s** / %s (%s): %s" % (_md_cell(row["environment"]), _md_cell(row["name"]), row["outcome"],
-                                               _md_cell(row["message"]) or u"(no message)") for row in failures]
-    return u"\n".join(lines + [u""])
+        lines += ["", "Failures:", ""]
+        lines += ["- **%s** / %s (%s): %s" % (_md_cell(row["environment"]), _md_cell(row["name"]), row["outcome"],
+                                               _md_cell(row["message"]) or "(no message)") for row in failures]
+    return "\n".join(lines + [""])
 
 
 def _testcase(row):
     head = u'    <testcase classname=%s name=%s' % (quoteattr(row["environment"]), quoteattr(row["name"]))
     if is_failure(row):
-        message = row["message"] or u"failed"
-        return [head + u">", u"      <failure message=%s type=%s>%s</failure>" % (
-            quoteattr(message.split(u"\n")[0]), quoteattr(row["outcome"]), escape(message)), u"    </testcase>"]
+        message = row["message"] or "failed"
+        return [head + ">", "      <failure message=%s type=%s>%s</failure>" % (
+            quoteattr(message.split("\n")[0]), quoteattr(row["outcome"]), escape(message)), "    </testcase>"]
     if is_skipped(row):
-        return [head + u">", u"      <skipped message=%s/>" % quoteattr(row["message"] or row["outcome"]),
-                u"    </testcase>"]
-    out = u"%s%s" % (row["outcome"], u", deployed" if row["deployed"] else u"")
-    return [head + u">", u"      <system-out>%s</system-out>" % escape(out), u"    </testcase>"]
+        return [head + ">", "      <skipped message=%s/>" % quoteattr(row["message"] or row["outcome"]),
+                "    </testcase>"]
+    out = "%s%s" % (row["outcome"], ", deployed" if row["deployed"] else "")
+    return [head + ">", "      <system-out>%s</system-out>" % escape(out), "    </testcase>"]
 
 
 def render_junit(title, rows):
     """JUnit XML: one testsuite per environment, one testcase per workflow; failures carry their messages."""
     rows = normalise_rows(rows)
-    title = clean_text(title) or u"Workflows"
+    title = clean_text(title) or "Workflows"
     suites = OrderedDict()
     for row in rows:
         suites.setdefault(row["environment"], []).append(row)
     total_failures = sum(1 for row in rows if is_failure(row))
     total_skipped = sum(1 for row in rows if is_skipped(row))
     lines = [u'<?xml version="1.0" encoding="UTF-8"?>',
-             u"<testsuites name=%s tests=\"%d\" failures=\"%d\" skipped=\"%d\">" % (
+             "<testsuites name=%s tests=\"%d\" failures=\"%d\" skipped=\"%d\">" % (
                  quoteattr(title), len(rows), total_failures, total_skipped)]
     for env, env_rows in suites.items():
-        lines.append(u"  <testsuite name=%s tests=\"%d\" failures=\"%d\" skipped=\"%d\" errors=\"0\">" % (
-            quoteattr(u"%s: %s" % (title, env)), len(env_rows), sum(1 for row in env_rows if is_failure(row)),
+        lines.append("  <testsuite name=%s tests=\"%d\" failures=\"%d\" skipped=\"%d\" errors=\"0\">" % (
+            quoteattr("%s: %s" % (title, env)), len(env_rows), sum(1 for row in env_rows if is_failure(row)),
             sum(1 for row in env_rows if is_skipped(row))))
         for row in env_rows:
             lines.extend(_testcase(row))
-        lines.append(u"  </testsuite>")
-    lines.append(u"</testsuites>")
-    return u"\n".join(lines) + u"\n"
+        lines.append("  </testsuite>")
+    lines.append("</testsuites>")
+    return "\n".join(lines) + "\n"

@@ -288,6 +288,8 @@ check_docs() {
   BROWSER="" check_page "$html/docsite/getting_started.html" --title "Getting started" --contains "Your first export"
   BROWSER="" check_page "$html/docsite/promotion_pipeline.html" --title "Promotion pipeline guide" \
     --contains "Compare two environments"
+  BROWSER="" check_page "$html/docsite/awx.html" --title "AWX and Automation Platform guide" \
+    --contains "One credential per environment" --contains "KOREAI_CA_PATH"
   BROWSER="" check_page "$html/docsite/troubleshooting.html" --title "Troubleshooting by error message" \
     --contains "the API key was refused by" --contains "did not finish within wait_timeout"
   BROWSER="" check_page "$html/index.html" --contains "Getting started" --contains "Promotion pipeline guide" \
