@@ -51,6 +51,8 @@ options:
 notes:
   - Without O(markdown_path), O(junit_path) and C(GITHUB_STEP_SUMMARY), nothing is written and the Markdown is only
     returned.
+  - C(GITHUB_STEP_SUMMARY) is read from the environment of the controller process (as a CI job sets it); the
+    C(environment) keyword of a task does not set it, because the action runs in the controller process.
 seealso:
   - module: koreai.ai_for_process.workflow_export
 """

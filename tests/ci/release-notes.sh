@@ -11,6 +11,7 @@ WORK=${WORK:-${TMPDIR:-/tmp}/koreai-ci-$(id -u)}
 . "$REPO/tests/ci/lib.sh"
 VENV="$WORK/venv-lint"
 make_venv "$VENV" python3 "$REPO/tests/requirements/lint.txt"
+export PATH="$VENV/bin:$PATH"  # antsibull-changelog runs ansible-doc to find the modules
 VERSION=$(sed -n 's/^version: *//p' "$REPO/galaxy.yml")
 
 target="$REPO"

@@ -154,7 +154,7 @@ check_runner_promote() {
     "host=$url" "api_key=$key")
   echo "    the credential type injects: $injected"
   for ident in plan promote; do
-    rm -rf "$pdd/project"
+    rm -rf "$pdd/project" "$pdd/env/cmdline" # ansible-runner keeps --cmdline in env/cmdline for the next job
     cp -a "$repo" "$pdd/project"
     local cmdline=()
     [ "$ident" = plan ] && cmdline=(--cmdline "--check --diff")
@@ -164,7 +164,7 @@ check_runner_promote() {
     echo "    job $ident (staging): rc=$(cat "$pdd/artifacts/$ident/rc")" \
       "status=$(cat "$pdd/artifacts/$ident/status"), stats:"
     python "$HERE/check_runner.py" "$pdd/artifacts/$ident" --hosts staging --changed --secret "$key"
-    [ -s "$pdd/project/preflight/a-0001.zip" ] || fail "$ident: the module itself wrote no preflight/a-0001.zip"
+    [ -s "$pdd/project/preflight-a-0001.zip" ] || fail "$ident: the module itself wrote no preflight-a-0001.zip"
   done
   grep -Eq "would (create|import|change)" "$pdd/artifacts/plan/stdout" || fail "the plan job shows no plan"
   find "$pdd/project" -path '*ids/staging.yml' -size +0 | grep -q . || fail "the promote job recorded no staging ids"
