@@ -80,6 +80,11 @@ def _md_cell(text):
     return escape(" ".join(text.split())).replace("|", "\\|")
 
 
+def _failure_line(row):
+    return "- **%s** / %s (%s): %s" % (_md_cell(row["environment"]), _md_cell(row["name"]), row["outcome"],
+                                       _md_cell(row["message"]) or "(no message)")
+
+
 def render_markdown(title, rows):
     """A Markdown summary: a heading, a table of counts per environment, the failures with their messages."""
     rows = normalise_rows(rows)
@@ -98,8 +103,7 @@ def render_markdown(title, rows):
     failures = [row for row in rows if is_failure(row)]
     if failures:
         lines += ["", "Failures:", ""]
-        lines += ["- **%s** / %s (%s): %s" % (_md_cell(row["environment"]), _md_cell(row["name"]), row["outcome"],
-                                               _md_cell(row["message"]) or "(no message)") for row in failures]
+        lines += [_failure_line(row) for row in failures]
     return "\n".join(lines + [""])
 
 

@@ -15,7 +15,7 @@ description:
     names, so a GitHub Actions job shows it on its summary page.
   - The rows are expected scrubbed of secrets, as the collection's modules return them; control characters are
     removed and text is escaped for XML and Markdown.
-  - This is an action plugin: it runs on the controller whatever the host's connection is.
+  - This is an action plugin, so it runs on the controller whatever the connection of the host is.
 author:
   - AI for Process collection maintainers (@koreai)
 extends_documentation_fragment:
