@@ -281,6 +281,8 @@ check_docs() {
   check_page "$html/workflow_export_module.html" --title "koreai.ai_for_process.workflow_export module" \
     --option-ids parameter-workflow_id,parameter-api_key,parameter-host,parameter-wait_timeout,parameter-dest,parameter-workflows/workflow_id \
     --contains "Export AI for Process workflows to verified .zip files"
+  check_page "$html/ci_report_module.html" --title "koreai.ai_for_process.ci_report module" \
+    --option-ids parameter-rows,parameter-junit_path,parameter-markdown_path
   check_page "$html/dock_status_info_module.html" --title "koreai.ai_for_process.dock_status_info module" \
     --option-ids parameter-dock_status_id,parameter-api_key
   check_page "$html/export_workflows_role.html" --title "koreai.ai_for_process.export_workflows role" \
