@@ -1,5 +1,5 @@
 # The two commands of the README, plus the documented extras.
-.PHONY: demo test bench load docs clean
+.PHONY: demo test bench load docs clean release-notes
 
 demo:  ## set up, then export several workflows from two emulated environments with the role
 	tests/demo/run-demo.sh
@@ -18,3 +18,6 @@ load:  ## the full-size load run: 500 workflows in two environments with injecte
 
 docs:  ## build the docsite (antsibull-docs) and print where it is
 	tests/ecosystem/build-docs.sh
+
+release-notes:  ## the release of galaxy.yml's version: CHANGELOG.rst and changelogs/changelog.yaml from the fragments (commit them)
+	tests/ci/release-notes.sh

@@ -34,6 +34,7 @@ import time
 from dataclasses import dataclass, field
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._modes import symbolic_mode
 
 DEFAULT_FILE_MODE = "0600"
 PRIVATE_FILE_MODE = 0o600
@@ -108,12 +109,9 @@ def parse_mode(mode, base=PRIVATE_FILE_MODE):
 
 
 def _symbolic_mode(mode, base):
-    from ansible.module_utils.basic import AnsibleModule  # pylint: disable=import-outside-toplevel
-
-    fake = os.stat_result((stat.S_IFREG | base, 0, 0, 0, 0, 0, 0, 0, 0, 0))
     try:
-        return AnsibleModule._symbolic_mode_to_octal(fake, mode)  # pylint: disable=protected-access
-    except Exception as exc:  # pylint: disable=broad-exception-caught
+        return symbolic_mode(mode, base)
+    except ValueError as exc:
         raise FileOptionError("mode=%s must be in octal or symbolic form (%s)" % (mode, exc))
 
 

@@ -6,7 +6,7 @@
 DOCUMENTATION = r"""
 module: dock_status_info
 short_description: Read the dock status of an AI for Process job
-version_added: 0.1.0
+version_added: 0.3.0
 description:
   - Reads C(GET /api/public/dock-status/{dockStatusId}) once and returns the job's status, for pipelines that start
     exports with M(koreai.ai_for_process.workflow_export) and O(koreai.ai_for_process.workflow_export#module:wait=false)

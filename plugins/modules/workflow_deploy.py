@@ -6,7 +6,7 @@
 DOCUMENTATION = r"""
 module: workflow_deploy
 short_description: Deploy or undeploy AI for Process workflows
-version_added: 0.2.0
+version_added: 0.3.0
 description:
   - Deploys (C(POST /api/public/workflows/{workflowId}/deploy)) or undeploys one workflow (O(workflow_id)) or a
     batch (O(workflows)) concurrently, and follows each job's dock status until it ends.

@@ -6,7 +6,7 @@
 DOCUMENTATION = r"""
 module: workflow_export
 short_description: Export AI for Process workflows to verified .zip files, idempotently
-version_added: 0.1.0
+version_added: 0.3.0
 description:
   - Starts the Export Workflow API job of one workflow (O(workflow_id)) or of many (O(workflows)), follows each
     job's dock status until it succeeds or fails, downloads the exported archive and keeps it at O(dest).

@@ -6,7 +6,7 @@
 DOCUMENTATION = r"""
 module: workflow_import
 short_description: Import AI for Process workflows idempotently, with a plan before it acts
-version_added: 0.2.0
+version_added: 0.3.0
 description:
   - Imports a workflow exported by M(koreai.ai_for_process.workflow_export) (its archive, or its extracted directory
     as kept in git) into an existing workflow (O(workflow_id)) or as a new one (O(name)), for one workflow or a batch

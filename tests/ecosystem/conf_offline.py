@@ -17,6 +17,7 @@ _ANSIBLE_LABELS = {
     "playbooks_vault": "vault_guide/index.html",
     "module_defaults": "playbook_guide/playbooks_module_defaults.html",
     "playbooks_tags": "playbook_guide/playbooks_tags.html",
+    "action_plugins": "plugins/action.html",
 }
 _OTHER_COLLECTION = _re.compile(r"^ansible_collections\.(?!koreai\.ai_for_process\.)([a-z0-9_]+)\.([a-z0-9_]+)\.(.+)$")
 

@@ -2,19 +2,25 @@
 # Ecosystem checks of the collection: does it drop into the tools Ansible users run it with?
 #   builder   ansible-builder create on docs/execution-environment.yml; the context carries requests
 #   runner    ansible-runner with a private data dir (inventory, env/envvars, env/extravars, project/), as AWX
-#             launches jobs, against the bundled emulator: rc, status, per-host stats, exported files, rerun
+#             launches jobs, against the bundled emulator: rc, status, per-host stats, exported files, rerun; then
+#             the plan and promote jobs of one environment with only what the collection's credential type injects
+#             (rendered from playbooks/vars/credential_type.yml) and a fresh copy of the project for each job
+#   controller  playbooks/controller_*.yml with awx.awx: syntax check, ansible-lint, the promotion workflow's graph
 #   yaml      yamllint + the CI services' JSON schemas on docs/ci/*.yml, docs/execution-environment.yml, docs/docsite/
 #   docs      antsibull-docs lint-collection-docs --plugin-docs; docsite build; module/role/extra pages checked,
 #             the module and role pages in headless Chromium (installed with apt-get when missing and allowed)
 #   importer  galaxy-importer (Galaxy's upload checks, ansible-lint included) on the built tarball
-# Usage: tests/ecosystem/run.sh [builder runner yaml docs importer]   (default: all, in this order)
+# Usage: tests/ecosystem/run.sh [builder runner controller yaml docs importer]   (default: all, in this order)
 # Stops at the first failing check with a non-zero exit. Needs PyPI (first run) and, for the browser, Debian's
 # packages; set ECOSYSTEM_BROWSER=0 to skip the browser and check the HTML with Python only.
 set -euo pipefail
 # shellcheck source=tests/ecosystem/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CHECKS=${*:-builder runner yaml docs importer}
+CHECKS=${*:-builder runner controller yaml docs importer}
+# shellcheck source=tests/ci/awx.sh
+. "$REPO/tests/ci/awx.sh"
+AWX_COLLECTIONS="$WORK/awx-collections"
 EMULATOR_PID=""
 CURRENT=""
 SUMMARY=()
@@ -129,8 +135,64 @@ EOF
       fail "${env%%:*}: extracted/invoice-approval/flow_definition.json missing"
     echo "    exports/${env%%:*}: $count archives, manifest.json, extracted/"
   done
+  check_runner_promote "$url" "$staging_key" "$pdd/exports/dev"
   kill "$EMULATOR_PID" 2>/dev/null || true
   EMULATOR_PID=""
+}
+
+# check_runner_promote URL KEY SOURCE_TREE: the plan and promote jobs of staging as AWX runs them: the inventory
+# names no host or key, the job's environment is what the credential type injects for staging, and each job gets a
+# fresh copy of the project (the pipeline's repository: its playbook and the reviewed tree exported from dev).
+check_runner_promote() {
+  local url=$1 key=$2 source=$3 pdd="$ECO/runner-promote" repo="$ECO/pipeline-repo" ident injected
+  mkdir -p "$pdd/inventory" "$pdd/env" "$repo/exports"
+  cp -a "$source" "$repo/exports/dev"
+  cp "$HERE/files/promote-project.yml" "$repo/promote.yml"
+  cp "$HERE/files/promote-inventory.yml" "$pdd/inventory/hosts.yml"
+  printf -- '---\nANSIBLE_COLLECTIONS_PATH: "%s"\n' "$COLLECTIONS" >"$pdd/env/envvars"
+  injected=$(python "$HERE/render_injectors.py" "$REPO/playbooks/vars/credential_type.yml" "$pdd" \
+    "host=$url" "api_key=$key")
+  echo "    the credential type injects: $injected"
+  for ident in plan promote; do
+    rm -rf "$pdd/project" "$pdd/env/cmdline" # ansible-runner keeps --cmdline in env/cmdline for the next job
+    cp -a "$repo" "$pdd/project"
+    local cmdline=()
+    [ "$ident" = plan ] && cmdline=(--cmdline "--check --diff")
+    ansible-runner run "$pdd" -p promote.yml --limit staging --ident "$ident" "${cmdline[@]}" \
+      >"$ECO/runner-$ident.log" 2>&1 ||
+      { tail -40 "$ECO/runner-$ident.log"; fail "ansible-runner run ($ident) exited non-zero"; }
+    echo "    job $ident (staging): rc=$(cat "$pdd/artifacts/$ident/rc")" \
+      "status=$(cat "$pdd/artifacts/$ident/status"), stats:"
+    python "$HERE/check_runner.py" "$pdd/artifacts/$ident" --hosts staging --changed --secret "$key"
+    [ -s "$pdd/project/preflight-a-0001.zip" ] || fail "$ident: the module itself wrote no preflight-a-0001.zip"
+  done
+  grep -Eq "would (create|import|change)" "$pdd/artifacts/plan/stdout" || fail "the plan job shows no plan"
+  find "$pdd/project" -path '*ids/staging.yml' -size +0 | grep -q . || fail "the promote job recorded no staging ids"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+check_controller() {
+  local playbook graph="$ECO/workflow-nodes.json"
+  ensure_awx_collection "$AWX_COLLECTIONS"
+  for playbook in controller_setup controller_job_templates; do
+    ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS:$AWX_COLLECTIONS" ansible-playbook --syntax-check \
+      "koreai.ai_for_process.$playbook" >"$ECO/syntax-$playbook.log" 2>&1 ||
+      { cat "$ECO/syntax-$playbook.log"; fail "ansible-playbook --syntax-check koreai.ai_for_process.$playbook failed"; }
+  done
+  echo "    syntax check with awx.awx $(python -c 'import json,sys; print(json.load(open(sys.argv[1]))["collection_info"]["version"])' \
+    "$AWX_COLLECTIONS/ansible_collections/awx/awx/MANIFEST.json"): clean"
+  (cd "$STAGE" && ANSIBLE_COLLECTIONS_PATH="$ECO/src:$AWX_COLLECTIONS" ansible-lint --offline --profile production \
+    playbooks/controller_setup.yml playbooks/controller_job_templates.yml) >"$ECO/lint-controller.log" 2>&1 ||
+    { cat "$ECO/lint-controller.log"; fail "ansible-lint found problems in playbooks/controller_*.yml"; }
+  echo "    ansible-lint (production profile) of playbooks/controller_*.yml: clean"
+  # The workflow's nodes as the playbook hands them to awx.awx.workflow_job_template, for two targets.
+  ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS" ansible localhost -c local -m ansible.builtin.copy \
+    -a "dest=$graph content={{ lookup('ansible.builtin.template', '$STAGE/playbooks/templates/promotion_workflow_nodes.yml.j2') | from_yaml | to_json }}" \
+    -e '{"koreai_controller_name_prefix": "AFP", "koreai_controller_organization": "Default",
+         "koreai_controller_targets": ["staging", "prod"], "koreai_controller_approval_timeout": 3600}' \
+    >"$ECO/workflow-nodes.log" 2>&1 || { cat "$ECO/workflow-nodes.log"; fail "the workflow's nodes do not render"; }
+  python "$HERE/check_workflow_graph.py" "$graph" AFP staging prod | sed 's/^/    /'
+  [ "${PIPESTATUS[0]}" -eq 0 ] || fail "the promotion workflow is not plan -> approval -> promote, environment after environment"
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -219,6 +281,8 @@ check_docs() {
   check_page "$html/workflow_export_module.html" --title "koreai.ai_for_process.workflow_export module" \
     --option-ids parameter-workflow_id,parameter-api_key,parameter-host,parameter-wait_timeout,parameter-dest,parameter-workflows/workflow_id \
     --contains "Export AI for Process workflows to verified .zip files"
+  check_page "$html/ci_report_module.html" --title "koreai.ai_for_process.ci_report module" \
+    --option-ids parameter-rows,parameter-junit_path,parameter-markdown_path
   check_page "$html/dock_status_info_module.html" --title "koreai.ai_for_process.dock_status_info module" \
     --option-ids parameter-dock_status_id,parameter-api_key
   check_page "$html/export_workflows_role.html" --title "koreai.ai_for_process.export_workflows role" \
@@ -226,6 +290,8 @@ check_docs() {
   BROWSER="" check_page "$html/docsite/getting_started.html" --title "Getting started" --contains "Your first export"
   BROWSER="" check_page "$html/docsite/promotion_pipeline.html" --title "Promotion pipeline guide" \
     --contains "Compare two environments"
+  BROWSER="" check_page "$html/docsite/awx.html" --title "AWX and Automation Platform guide" \
+    --contains "One credential per environment" --contains "KOREAI_CA_PATH"
   BROWSER="" check_page "$html/docsite/troubleshooting.html" --title "Troubleshooting by error message" \
     --contains "the API key was refused by" --contains "did not finish within wait_timeout"
   BROWSER="" check_page "$html/index.html" --contains "Getting started" --contains "Promotion pipeline guide" \
@@ -266,8 +332,8 @@ run_check() {
 
 for check in $CHECKS; do
   case $check in
-    builder | runner | yaml | docs | importer) ;;
-    *) echo "unknown check '$check' (builder runner yaml docs importer)" >&2; exit 2 ;;
+    builder | runner | controller | yaml | docs | importer) ;;
+    *) echo "unknown check '$check' (builder runner controller yaml docs importer)" >&2; exit 2 ;;
   esac
 done
 

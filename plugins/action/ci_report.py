@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to koreai.ai_for_process
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of koreai.ai_for_process.ci_report: writes reports CI reads, on the controller (docs in the module stub)."""
+
+import os
+import tempfile
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_bytes, to_native
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._reports import (
+    ReportError, count_by_environment, normalise_rows, render_junit, render_markdown,
+)
+
+ARGUMENT_SPEC = dict(
+    title=dict(type="str", default="AI for Process workflows"),
+    rows=dict(type="list", elements="dict", required=True),
+    markdown_path=dict(type="path"),
+    junit_path=dict(type="path"),
+)
+STEP_SUMMARY_VAR = "GITHUB_STEP_SUMMARY"
+
+
+def write_report(path, text):
+    """Replace path atomically with text (mode 0644: a report holds no secret)."""
+    directory = os.path.dirname(path) or "."
+    if not os.path.isdir(directory):
+        raise AnsibleActionFail("the directory of %s does not exist: create it first or choose another path" % path)
+    handle, temp = tempfile.mkstemp(dir=directory, prefix=".ci_report-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(to_bytes(text))
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+
+
+def append_step_summary(text):
+    """Append text to the file named by GITHUB_STEP_SUMMARY when it is set; its path, else None."""
+    path = os.environ.get(STEP_SUMMARY_VAR)
+    if not path:
+        return None
+    with open(path, "ab") as out:
+        out.write(to_bytes("\n" + text))
+    return path
+
+
+class ActionModule(ActionBase):
+    """Render the Markdown summary and JUnit XML of outcome rows and write them where asked."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        try:
+            rows = normalise_rows(args["rows"])
+            markdown = render_markdown(args["title"], rows)
+            junit = render_junit(args["title"], rows)
+        except ReportError as exc:
+            raise AnsibleActionFail("rows: %s; each row needs environment and name (and outcome, deployed, "
+                                    "message)" % to_native(exc))
+        written = []
+        try:
+            for path, text in ((args["markdown_path"], markdown), (args["junit_path"], junit)):
+                if path:
+                    write_report(path, text)
+                    written.append(path)
+            step_summary = append_step_summary(markdown)
+        except (OSError, IOError) as exc:
+            raise AnsibleActionFail("could not write the report: %s" % to_native(exc))
+        result.update(changed=bool(written or step_summary), markdown=markdown, markdown_path=args["markdown_path"],
+                      junit_path=args["junit_path"], step_summary=step_summary,
+                      counts=dict(count_by_environment(rows)),
+                      failed_count=sum(env["failed"] for env in count_by_environment(rows).values()))
+        return result
