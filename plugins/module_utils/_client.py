@@ -47,7 +47,7 @@ else:
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
 
-COLLECTION_VERSION = "0.2.0"  # the one home of the version a request names; a unit test keeps it equal to galaxy.yml's
+COLLECTION_VERSION = "0.3.0"  # the one home of the version a request names; a unit test keeps it equal to galaxy.yml's
 API_KEY_HEADER = "x-api-key"
 API_KEY_SOURCES = "api_key or the KOREAI_API_KEY environment variable"
 RETRYABLE_GET_STATUSES = (429, 500, 502, 503, 504)
