@@ -7,6 +7,7 @@ controller (vault-encrypted files, a lock held from read to write, relative path
 import json
 import os
 
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils import _promotion_state as promotion
@@ -40,6 +41,8 @@ class ActionModule(ActionBase):
             result.update(handlers[step](args, task_vars or {}))
         except StoreError as exc:
             result.update(failed=True, msg="%s: %s" % (args.get("environment", "promotion store"), exc))
+        except OSError as exc:
+            result.update(failed=True, msg="%s: %s: %s" % (args.get("environment", "promotion store"), exc.filename, exc.strerror))
         return result
 
     # ------------------------------------------------------------------ paths
@@ -132,7 +135,7 @@ class ActionModule(ActionBase):
     def _refuse_ephemeral(args, task_vars, batch):
         new = promotion.new_names(batch)
         job = next((task_vars[name] for name in AWX_VARS if task_vars.get(name) not in (None, "")), None)
-        if not new or job is None or args.get("git_push") or args.get("allow_ephemeral_ids"):
+        if not new or job is None or boolean(args.get("git_push", False)) or boolean(args.get("allow_ephemeral_ids", False)):
             return
         raise StoreError(
             "this AWX/AAP job (%s) would create %s, and their new ids would be lost with the job's project directory, so the "
@@ -146,7 +149,7 @@ class ActionModule(ActionBase):
         redo = promotion.pending_checks_to_redo(args.get("batch") or [], results, store["state"])
         redone = {entry["name"] for entry in redo}
         kept = [result for result in results if result.get("name") not in redone]
-        return {"changed": False, "redo": redo, "deploys": promotion.deploys_due(kept, store["state"], bool(args.get("deploy")))}
+        return {"changed": False, "redo": redo, "deploys": promotion.deploys_due(kept, store["state"], boolean(args.get("deploy", True)))}
 
     def _close(self, args, task_vars):
         check_mode = bool(self._task.check_mode or self._play_context.check_mode)
@@ -154,13 +157,13 @@ class ActionModule(ActionBase):
         try:
             results = promotion.final_results(args.get("results") or [], args.get("redo_results") or [])
             deploy_results = args.get("deploy_results") or []
-            ids, state = promotion.next_state(store["ids"], store["state"], results, deploy_results, bool(args.get("deploy")))
+            ids, state = promotion.next_state(store["ids"], store["state"], results, deploy_results, boolean(args.get("deploy", True)))
             written = False if check_mode else self._write_store(paths, ids, state, store)
             report = promotion.report_of(args.get("environment"), args.get("host"), results, deploy_results, state, check_mode)
             if not check_mode and results:
                 write_private(paths["report"], promotion.to_json_text(report).encode("utf-8"))
             deployed = len(promotion.deployed_this_run(results, deploy_results)) if not check_mode else (
-                sum(1 for result in results if result.get("changed")) * bool(args.get("deploy")) + len(args.get("deploys") or []))
+                sum(1 for result in results if result.get("changed")) * boolean(args.get("deploy", True)) + len(args.get("deploys") or []))
             row = promotion.summary_of(report, deployed, self._ids_note(paths, written, store, results, check_mode))
         finally:
             if store.get("locked"):

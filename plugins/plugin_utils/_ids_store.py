@@ -112,6 +112,7 @@ def acquire_lock(path, pid, timeout, poll=0.2):
     A lock left by a process of this host that is gone is taken over. Raises StoreError naming the owner."""
     deadline = time.monotonic() + timeout
     owner = {"pid": pid, "host": socket.gethostname(), "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     while True:
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
