@@ -192,8 +192,10 @@ class ActionModule(ActionBase):
         created = [result for result in results if result.get("created") and not result.get("failed")]
         if check_mode:
             return "%d new workflows: their ids would be recorded in the ids file" % len(created) if created else ""
+        if written and created:
+            return "new workflow ids recorded in %s: commit it with %s" % (paths["ids_file"], paths["state_file"])
         if written:
-            return "ids and promotion state recorded in %s and %s: commit them" % (paths["ids_file"], paths["state_file"])
+            return "promotion state recorded in %s: commit it" % paths["state_file"]
         return ""
 
     def _release(self, args, task_vars):
