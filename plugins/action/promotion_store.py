@@ -82,7 +82,9 @@ class ActionModule(ActionBase):
             locked = True
         try:
             ids, state = self._read_store(paths, args)
-            batch = promotion.build_batch(args.get("workflows") or [], paths.get("src", ""), ids, state, env_variables)
+            workflows = [dict(item, src=resolve(item["src"], paths["base"])) if item.get("src") else item
+                         for item in args.get("workflows") or []]
+            batch = promotion.build_batch(workflows, paths.get("src", ""), ids, state, env_variables)
             self._refuse_ephemeral(args, task_vars, batch)
         except BaseException:
             if locked:

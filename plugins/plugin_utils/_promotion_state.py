@@ -171,7 +171,7 @@ def report_of(environment, host, results, deploy_results, state, check_mode):
             "outcome": "failed" if deploy.get("failed") else outcome_of(result, check_mode), "verified": result.get("verified"),
             "deployed": state.get(result.get("name"), {}).get("deployed"), "dock_status_id": result.get("dock_status_id"),
             "deploy_dock_status_id": deploy.get("deploy_dock_status_id") or result.get("deploy_dock_status_id"),
-            "error": (result.get("msg") or deploy.get("msg")) if failed else None})
+            "error": (deploy.get("msg") if deploy.get("failed") else result.get("msg")) if failed else None})
     return {"environment": environment, "host": host, "workflows": entries}
 
 
