@@ -116,7 +116,7 @@ class ActionModule(ActionBase):
         if not os.path.isfile(path):
             raise StoreError("promote_workflows_env_variables[%s]: %s is not a file (relative paths resolve against %s)"
                              % (name, text, base))
-        return VaultFile(self._loader, path).read()
+        return VaultFile(self._loader, path, holds_secrets=True).read()
 
     def _gate(self, args, task_vars, names, check_mode):
         """Refuse this environment while an earlier one has a workflow not imported or not deployed (a plan warns)."""

@@ -34,14 +34,19 @@ def _construct_mapping(loader, node, deep=False):
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def parse_yaml(text, path):
-    """Parse a store file's text strictly: a mapping (or nothing), no key twice; StoreError names the file."""
+def parse_yaml(text, path, show_content=True):
+    """Parse a store file's text strictly: a mapping (or nothing), no key twice; StoreError names the file.
+
+    show_content=False (files holding secrets): the error gives the line and column only, never the text."""
     try:
         doc = yaml.load(text, Loader=_StrictLoader)  # nosec B506 - a SafeLoader subclass
     except StoreError as exc:
         raise StoreError("%s: %s" % (path, exc)) from None
     except yaml.YAMLError as exc:
-        raise StoreError("%s is not valid YAML: %s" % (path, str(exc).replace("\n", " "))) from None
+        mark = getattr(exc, "problem_mark", None)
+        where = "line %d, column %d" % (mark.line + 1, mark.column + 1) if mark else "unknown place"
+        detail = str(exc).replace("\n", " ") if show_content else where
+        raise StoreError("%s is not valid YAML: %s" % (path, detail)) from None
     if doc is None:
         return {}
     if not isinstance(doc, dict):

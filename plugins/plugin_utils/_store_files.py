@@ -38,9 +38,10 @@ def state_file_of(ids_file):
 class VaultFile:
     """A YAML file that may be vault-encrypted: read with the play's secrets, rewritten the same way."""
 
-    def __init__(self, loader, path):
+    def __init__(self, loader, path, holds_secrets=False):
         self.loader = loader
         self.path = path
+        self.holds_secrets = holds_secrets
         self.exists = os.path.exists(path)
         self.vault_id = None
         self.secret = None
@@ -60,7 +61,7 @@ class VaultFile:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise StoreError("%s is not UTF-8 text (nor a vault-encrypted file)" % self.path) from None
-        return parse_yaml(text, self.path)
+        return parse_yaml(text, self.path, show_content=not self.holds_secrets)
 
     def _decrypt(self, raw):
         vault = self.loader._vault  # pylint: disable=protected-access

@@ -124,3 +124,9 @@ def test_paths_resolve_against_the_base_and_never_inside_the_collection():
     here = os.path.dirname(os.path.abspath(__file__))
     with pytest.raises(StoreError, match="inside the installed collection"):
         refuse_inside_collection(os.path.join(here, "ids", "prod.yml"), "promote_workflows_ids_file")
+
+
+def test_a_secret_file_that_is_not_yaml_is_named_without_its_text():
+    with pytest.raises(StoreError) as caught:
+        parse_yaml('{"variables": [{"value": "hunter2-secret"\n', "env/prod/x.json", show_content=False)
+    assert "env/prod/x.json is not valid YAML: line" in str(caught.value) and "hunter2" not in str(caught.value)
