@@ -127,10 +127,9 @@ def acquire_lock(path, pid, timeout, poll=0.2):
                 os.unlink(path)  # stale: its process is gone
                 continue
             if time.monotonic() >= deadline:
-                raise StoreError(
-                    "%s is locked by process %s on %s since %s: another promotion of this environment is running; wait "
-                    "for it, or remove the file if that process is gone" % (path, holder.get("pid", "?"), holder.get("host", "?"),
-                                                                          holder.get("since", "?"))) from None
+                owner_text = (holder.get("pid", "?"), holder.get("host", "?"), holder.get("since", "?"))
+                raise StoreError("%s is locked by process %s on %s since %s: another promotion of this environment is running; "
+                                 "wait for it, or remove the file if that process is gone" % ((path,) + owner_text)) from None
             time.sleep(poll)
             continue
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -146,8 +146,8 @@ def gate_problems(names, earlier):
         if missing:
             problems.append("%s has not imported %s: promote %s first" % (environment, ", ".join(missing), environment))
         if undeployed:
-            problems.append("%s has not deployed %s: rerun %s until its deploys succeed" % (environment, ", ".join(undeployed),
-                                                                                        environment))
+            problems.append("%s has not deployed %s: rerun %s until its deploys succeed"
+                            % (environment, ", ".join(undeployed), environment))
     return problems
 
 
@@ -202,8 +202,8 @@ def summary_table(rows, order, check_mode, current):
     for index, environment in enumerate(order):
         row = rows.get(environment)
         if row and "total" in row:
-            lines.append("%-16s %6d %14d %14d %10d %14d %7d" % (environment, row["total"], row["created"], row["updated"],
-                                                               row["unchanged"], row["deployed"], row["failed"]))
+            counts = tuple(row[key] for key in ("total", "created", "updated", "unchanged", "deployed", "failed"))
+            lines.append("%-16s %6d %14d %14d %10d %14d %7d" % ((environment,) + counts))
             lines.extend(row["lines"])
         elif current in order and index > order.index(current):
             lines.append("%-16s %s" % (environment, "not promoted yet: it follows once every environment above succeeded"))

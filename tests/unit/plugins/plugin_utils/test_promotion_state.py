@@ -31,8 +31,8 @@ def test_given_ids_over_the_file_are_checked_together():
 
 
 def test_a_failed_creation_records_no_id_only_a_pending_one():
-    ids, state = promotion.next_state({}, {}, [{"name": "wf-1", "created": True, "failed": True, "status": "FAILED",
-                                                 "workflow_id": "a-9"}], [], True)
+    failed = {"name": "wf-1", "created": True, "failed": True, "status": "FAILED", "workflow_id": "a-9"}
+    ids, state = promotion.next_state({}, {}, [failed], [], True)
     assert ids == {}
     assert state["wf-1"] == {"pending_id": "a-9", "imported": False, "deployed": False}
 
