@@ -45,7 +45,7 @@ FAULTS = (
     "download_429", "download_429_no_retry_after", "download_502", "download_503", "download_503_no_retry_after",
     "download_504", "download_retry_after_huge", "download_401_second_origin", "download_redirect_http",
     "upload_429", "upload_503", "upload_reset",
-    "import_400", "import_429", "import_failed", "import_400_echo",
+    "import_400", "import_429", "import_failed", "import_400_echo", "import_failed_kept",
     "import_500", "import_502", "import_503_no_retry_after", "import_reset",
     "post_redirect_second_origin", "post_redirect_same_origin", "upload_redirect_second_origin",
     "upload_redirect_same_origin", "import_redirect_second_origin",
@@ -55,7 +55,9 @@ FAULTS = (
 # Faults decided once, when a job is created: export jobs ("job"), import jobs, deploy/undeploy jobs.
 JOB_FAULTS = ("job_failed", "job_stuck", "job_cancelled", "job_error", "job_unknown_status", "download_second_origin",
               "download_401_second_origin", "job_signed_url")
-PHASES = {"import_failed": "import_job", "deploy_failed": "deploy_job", "import_400_echo": "import_echo"}
+PHASES = {"import_failed": "import_job", "deploy_failed": "deploy_job", "import_400_echo": "import_echo",
+          # a new import's job fails after its answer named an id, and the server keeps the workflow anyway
+          "import_failed_kept": "import_job"}
 TERMINAL_FAULTS = {"job_failed": "FAILED", "job_cancelled": "CANCELLED", "job_error": "ERROR", "import_failed": "FAILED",
                    "deploy_failed": "FAILED"}
 UNKNOWN_STATUS = "WEIRD_STATE"
@@ -469,7 +471,7 @@ class State:  # pylint: disable=too-many-instance-attributes
                 if status in ("IN_PROGRESS", UNKNOWN_STATUS):
                     continue
                 self.pending.remove(job)
-                if status == "SUCCESS":
+                if status == "SUCCESS" or job.fault == "import_failed_kept":
                     job.on_success()
 
     def workflow(self, env, workflow_id):

@@ -1,0 +1,89 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to koreai.ai_for_process
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Internal to this collection: the files of an environment's store (ids, state), read and written with the
+play's vault secrets, and the paths they resolve against."""
+
+import os
+
+from ansible.errors import AnsibleError
+from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible.parsing.vault import is_encrypted
+
+from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import (
+    StoreError, dump_yaml, parse_yaml, write_private)
+
+COLLECTION_ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def resolve(path, base):
+    """An absolute path: path itself, or path under base (the inventory's directory)."""
+    return os.path.normpath(path if os.path.isabs(path) else os.path.join(base, path))
+
+
+def refuse_inside_collection(path, option):
+    """Nothing is written inside the installed collection: StoreError naming the option and the fix."""
+    real = os.path.realpath(path)
+    if real == COLLECTION_ROOT or real.startswith(COLLECTION_ROOT + os.sep):
+        raise StoreError("%s resolves to %s, inside the installed collection: give an absolute path, or run with an "
+                         "inventory file (-i) so that relative paths resolve against its directory" % (option, path))
+
+
+def state_file_of(ids_file):
+    """The promotion state file beside an ids file: ids/prod.yml -> ids/prod.state.yml."""
+    stem, ext = os.path.splitext(ids_file)
+    return stem + ".state" + (ext or ".yml")
+
+
+class VaultFile:
+    """A YAML file that may be vault-encrypted: read with the play's secrets, rewritten the same way."""
+
+    def __init__(self, loader, path, holds_secrets=False):
+        self.loader = loader
+        self.path = path
+        self.holds_secrets = holds_secrets
+        self.exists = os.path.exists(path)
+        self.vault_id = None
+        self.secret = None
+
+    def read(self):
+        """The file's mapping ({} when missing); StoreError names the file and why it cannot be used."""
+        if not self.exists:
+            return {}
+        try:
+            with open(self.path, "rb") as handle:
+                raw = handle.read()
+        except OSError as exc:
+            raise StoreError("%s cannot be read: %s" % (self.path, exc.strerror)) from None
+        if is_encrypted(raw):
+            raw = self._decrypt(raw)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise StoreError("%s is not UTF-8 text (nor a vault-encrypted file)" % self.path) from None
+        return parse_yaml(text, self.path, show_content=not self.holds_secrets)
+
+    def _decrypt(self, raw):
+        vault = self.loader._vault  # pylint: disable=protected-access
+        try:
+            plaintext, self.vault_id, self.secret = vault.decrypt_and_get_vault_id(raw)
+        except AnsibleError as exc:
+            reason = to_text(exc.message if hasattr(exc, "message") else exc).splitlines()[0]
+            raise StoreError("%s is vault-encrypted and cannot be decrypted with this play's vault secrets (%s): pass its "
+                             "vault password (--vault-id or --ask-vault-pass)" % (self.path, reason)) from None
+        return plaintext
+
+    def encrypt_like(self, other):
+        """Write encrypted with the secret another file of the store was read with."""
+        if other.secret is not None and self.secret is None:
+            self.vault_id, self.secret = other.vault_id, other.secret
+
+    def write(self, doc, header):
+        """Write the mapping atomically, 0600 from the first byte, encrypted again when it was read encrypted."""
+        data = to_bytes(dump_yaml(doc, header))
+        if self.secret is not None:
+            vault = self.loader._vault  # pylint: disable=protected-access
+            vault_id = None if self.vault_id in (None, "default") else self.vault_id
+            data = vault.encrypt(data, self.secret, vault_id=vault_id)
+        write_private(self.path, data)
+        self.exists = True
