@@ -54,7 +54,7 @@ class ActionModule(ActionBase):
     def _paths(self, args, task_vars, check_mode):
         base = self._base(task_vars)
         paths = {"base": base, "ids_file": resolve(args["ids_file"], base), "report": resolve(args["report"], base),
-                 "backup_dir": resolve(args.get("backup_dir") or "", base)}
+                 "backup_dir": resolve(args["backup_dir"], base) if args.get("backup_dir") else None}
         paths["state_file"] = state_file_of(paths["ids_file"])
         paths["lock_file"] = paths["ids_file"] + ".lock"
         if args.get("src"):
@@ -62,6 +62,8 @@ class ActionModule(ActionBase):
         if not check_mode and args.get("mode", "promote") == "promote":
             refuse_inside_collection(paths["ids_file"], "promote_workflows_ids_file")
             refuse_inside_collection(paths["report"], "promote_workflows_report")
+            if paths["backup_dir"]:
+                refuse_inside_collection(paths["backup_dir"], "promote_workflows_backup_dir")
         return paths
 
     def _owner_pid(self):
@@ -73,8 +75,12 @@ class ActionModule(ActionBase):
         paths = self._paths(args, task_vars, check_mode)
         names = [item["name"] for item in args.get("workflows") or []]
         promotion.unknown_names(names, args.get("ids") or {}, "promote_workflows_ids")
-        promotion.unknown_names(names, args.get("env_variables") or {}, "promote_workflows_env_variables")
-        env_variables = {name: self._env_variables(name, value, paths["base"]) for name, value in (args.get("env_variables") or {}).items()}
+        given = {}
+        for option, role_variable in (("env_variables", "promote_workflows_env_variables"),
+                                      ("secret_values", "promote_workflows_secret_values")):
+            promotion.unknown_names(names, args.get(option) or {}, role_variable)
+            given[option] = {name: self._given(role_variable, name, value, paths["base"])
+                             for name, value in (args.get(option) or {}).items()}
         warnings = self._gate(args, task_vars, names, check_mode)
         locked = False
         if not check_mode and args.get("mode", "promote") == "promote":
@@ -84,7 +90,8 @@ class ActionModule(ActionBase):
             ids, state = self._read_store(paths, args)
             workflows = [dict(item, src=resolve(item["src"], paths["base"])) if item.get("src") else item
                          for item in args.get("workflows") or []]
-            batch = promotion.build_batch(workflows, paths.get("src", ""), ids, state, env_variables)
+            batch = promotion.build_batch(workflows, paths.get("src", ""), ids, state, given["env_variables"],
+                                          given["secret_values"])
             self._refuse_ephemeral(args, task_vars, batch)
         except BaseException:
             if locked:
@@ -102,8 +109,9 @@ class ActionModule(ActionBase):
         ids = promotion.merged_ids(validate_ids(stored, paths["ids_file"]), args.get("ids") or {}, paths["ids_file"])
         return ids, dict(state.get("workflows") or {})
 
-    def _env_variables(self, name, value, base):
-        """A workflow's variables: a mapping, JSON text (a lookup's result), or a file (relative to the base, may be vaulted)."""
+    def _given(self, option, name, value, base):
+        """A workflow's given values (option[name]): a mapping, JSON text (a lookup's result), or a file (relative to
+        the base, may be vaulted)."""
         if isinstance(value, (dict, list)):
             return value
         text = str(value).strip()
@@ -111,11 +119,10 @@ class ActionModule(ActionBase):
             try:
                 return json.loads(text)
             except ValueError as exc:
-                raise StoreError("promote_workflows_env_variables[%s] is not valid JSON: %s" % (name, exc)) from None
+                raise StoreError("%s[%s] is not valid JSON: %s" % (option, name, exc)) from None
         path = resolve(text, base)
         if not os.path.isfile(path):
-            raise StoreError("promote_workflows_env_variables[%s]: %s is not a file (relative paths resolve against %s)"
-                             % (name, text, base))
+            raise StoreError("%s[%s]: %s is not a file (relative paths resolve against %s)" % (option, name, text, base))
         return VaultFile(self._loader, path, holds_secrets=True).read()
 
     def _gate(self, args, task_vars, names, check_mode):

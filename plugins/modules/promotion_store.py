@@ -63,6 +63,12 @@ options:
   env_variables:
     description: C(name -> environment variables) (a mapping, JSON text, or a file, which may be vault-encrypted).
     type: dict
+  secret_values:
+    description:
+      - C(name -> secret values) of the flow and app definitions, each a mapping of pointer to value as
+        O(koreai.ai_for_process.workflow_import#module:secret_values) takes (a mapping, JSON text, or a file, which may
+        be vault-encrypted).
+    type: dict
   ids_file:
     description: The environment's ids file.
     type: path
@@ -163,6 +169,7 @@ def main():
         mode=dict(type="str", choices=["promote", "drift"], default="promote"),
         environment=dict(type="str"), host=dict(type="str"), src=dict(type="str"),
         workflows=dict(type="list", elements="dict"), ids=dict(type="dict"), env_variables=dict(type="dict", no_log=True),
+        secret_values=dict(type="dict", no_log=True),
         ids_file=dict(type="path"), report=dict(type="path"), backup_dir=dict(type="path"),
         earlier=dict(type="list", elements="str"), lock_timeout=dict(type="float", default=600),
         git_push=dict(type="bool", default=False), allow_ephemeral_ids=dict(type="bool", default=False),

@@ -27,8 +27,9 @@ def source_of(name, src):
     return tree if os.path.isdir(tree) else os.path.join(src, name + ".zip")
 
 
-def build_batch(workflows, src, ids, state, env_variables):
-    """The workflow_import batch: name, src, workflow_id (known, else a pending one to check), env_variables."""
+def build_batch(workflows, src, ids, state, env_variables, secret_values=None):
+    """The workflow_import batch: name, src, workflow_id (known, else a pending one to check), env_variables and
+    secret_values (each given per name)."""
     batch = []
     for item in workflows:
         name = item["name"]
@@ -38,6 +39,8 @@ def build_batch(workflows, src, ids, state, env_variables):
             entry["workflow_id"] = workflow_id
         if name in env_variables:
             entry["env_variables"] = env_variables[name]
+        if name in (secret_values or {}):
+            entry["secret_values"] = secret_values[name]
         batch.append(entry)
     return batch
 
