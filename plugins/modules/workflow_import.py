@@ -193,10 +193,15 @@ EXAMPLES = r"""
     src: exports/dev/extracted/invoice-approval
     workflow_id: a-19c0ffee
     env_variables: "{{ lookup('ansible.builtin.file', 'env/staging/invoice-approval.json') }}"
-    secret_values:
-      flow/nodes/crm-1/settings/auth/password: "{{ vault_staging_crm_password }}"
   vars:
     ansible_python_interpreter: "{{ ansible_playbook_python }}"
+
+- name: Give a new node's secret for this environment
+  koreai.ai_for_process.workflow_import:
+    src: exports/dev/extracted/invoice-approval
+    workflow_id: a-19c0ffee
+    secret_values:  # pointers as a refusal names them: <member>/<path>, list items by id, key or name
+      flow/nodes/crm-1/settings/auth/password: "{{ vault_staging_crm_password }}"
 
 - name: Import into an existing workflow, keeping the version it replaces in a private backup
   koreai.ai_for_process.workflow_import:
@@ -205,10 +210,13 @@ EXAMPLES = r"""
     backup_dir: backups/staging  # holds staging's secrets: never commit it
   register: promoted
 
-- name: Import a new workflow and keep its id
+- name: Import a new workflow and keep its id (a new workflow needs its secrets given)
   koreai.ai_for_process.workflow_import:
     src: exports/dev/onboarding.zip
     name: onboarding
+    env_variables:
+      BASE_URL: https://onboarding.staging.example.com
+      API_TOKEN: "{{ vault_staging_onboarding_token }}"
   register: imported
 
 - name: Show the new workflow's id

@@ -55,6 +55,10 @@ SKIP = {
         "a requirements.yml for ansible-galaxy: installing from Galaxy needs the network",
     ("docs/docsite/rst/promotion_pipeline.rst", "invoice-approval"):
         "an excerpt of ids/staging.yml shown for its shape; the promotion examples write that file themselves",
+    ("docs/docsite/rst/promotion_pipeline.rst", "secret_values"):
+        "an excerpt of the option's value shown for its pointers; the workflow_import integration target runs them",
+    ("plugins/modules/workflow_import.py", "Give a new node's secret for this environment"):
+        "needs a flow with integration nodes; the workflow_import integration target (secrets_model) runs this shape",
 }
 
 # Tasks run before a document's task-list examples, for the registered results those examples use.
@@ -72,10 +76,10 @@ INVENTORY_RUNS = {
 
 # What the docs assume exists in the directory they run from, beside the exports of dev (prepare_fixtures).
 FIXTURE_FILES = {
-    "env/%s/invoice-approval.json" % env: json.dumps({"variables": [
-        {"key": "BASE_URL", "value": "https://%s.example.invalid" % env, "isSecured": False},
-        {"key": "API_TOKEN", "value": "docs-test-token-%s" % env, "isSecured": True}]})
-    for env in ("staging", "prod")
+    "env/%s/%s.json" % (env, workflow): json.dumps({"variables": [
+        {"key": "BASE_URL", "value": "https://%s.example.invalid/%s" % (env, workflow), "isSecured": False},
+        {"key": "API_TOKEN", "value": "docs-test-token-%s-%s" % (env, workflow), "isSecured": True}]})
+    for env in ("staging", "prod") for workflow in ("invoice-approval", "onboarding")
 }
 FIXTURE_EXPORTS = [{"workflow_id": "a-5e1f0c2d", "flow_id": "cf-8b21d3", "name": "invoice-approval"},
                    {"workflow_id": "a-77aa01be", "flow_id": "cf-1c0ffe", "name": "onboarding"}]
@@ -114,7 +118,8 @@ def title_of(document):
 
 def kind_of(document):
     if isinstance(document, list) and document and all(isinstance(item, dict) for item in document):
-        return "playbook" if all("hosts" in item or "import_playbook" in item for item in document) else "tasks"
+        return "playbook" if all("hosts" in item or "import_playbook" in item or "ansible.builtin.import_playbook" in item
+                                 for item in document) else "tasks"
     if isinstance(document, dict) and "all" in document:
         return "inventory"
     return "data"
