@@ -71,12 +71,12 @@ check_builder() {
 
 # ---------------------------------------------------------------------------------------------------------------
 check_runner() {
-  local pdd="$ECO/runner" state="$ECO/emulator.json" url dev_key staging_key
+  local pdd="$ECO/runner" state="$ECO/emulator.json" url https_url ca_file dev_key staging_key
   mkdir -p "$pdd/inventory" "$pdd/env" "$pdd/project"
-  python "$REPO/tests/emulator/server.py" --daemon --state-file "$state" --no-https --job-duration 0.3 \
+  python "$REPO/tests/emulator/server.py" --daemon --state-file "$state" --cert-dir "$ECO/certs" --job-duration 0.3 \
     --idle-exit 300 --parent-pid $$ >/dev/null
   EMULATOR_PID=$(python -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$state")
-  read -r url dev_key staging_key < <(python -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["url"], d["keys"]["dev"], d["keys"]["staging"])' "$state")
+  read -r url https_url ca_file dev_key staging_key < <(python -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["url"], d["https_url"], d["ca_file"], d["keys"]["dev"], d["keys"]["staging"])' "$state")
 
   # Two environments. dev takes its connection from KOREAI_HOST / KOREAI_API_KEY (the role's defaults), the way
   # an AWX credential injects it; staging reads its own key from another variable of the job's environment.
@@ -101,11 +101,13 @@ all:
 EOF
   cat >"$pdd/env/envvars" <<EOF
 ---
-KOREAI_HOST: "$url"
-KOREAI_API_KEY: "$dev_key"
 KOREAI_STAGING_API_KEY: "$staging_key"
 ANSIBLE_COLLECTIONS_PATH: "$COLLECTIONS"
 EOF
+  # dev's credential: the emulator's HTTPS URL, signed by a test CA that the credential carries (a file injector);
+  # no system store knows that CA, so the exports succeed only through KOREAI_CA_PATH.
+  echo "    the credential type injects (dev, over HTTPS): $(python "$HERE/render_injectors.py" \
+    "$REPO/playbooks/vars/credential_type.yml" "$pdd" "host=$https_url" "api_key=$dev_key" "ca_cert=$(cat "$ca_file")")"
   cat >"$pdd/env/extravars" <<EOF
 ---
 export_workflows_dest: "$pdd/exports"
