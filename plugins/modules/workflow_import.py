@@ -196,13 +196,6 @@ EXAMPLES = r"""
   vars:
     ansible_python_interpreter: "{{ ansible_playbook_python }}"
 
-- name: Give a new node's secret for this environment
-  koreai.ai_for_process.workflow_import:
-    src: exports/dev/extracted/invoice-approval
-    workflow_id: a-19c0ffee
-    secret_values:  # pointers as a refusal names them: <member>/<path>, list items by id, key or name
-      flow/nodes/crm-1/settings/auth/password: "{{ vault_staging_crm_password }}"
-
 - name: Import into an existing workflow, keeping the version it replaces in a private backup
   koreai.ai_for_process.workflow_import:
     src: exports/dev/invoice-approval.zip

@@ -57,8 +57,8 @@ SKIP = {
         "an excerpt of ids/staging.yml shown for its shape; the promotion examples write that file themselves",
     ("docs/docsite/rst/promotion_pipeline.rst", "secret_values"):
         "an excerpt of the option's value shown for its pointers; the workflow_import integration target runs them",
-    ("plugins/modules/workflow_import.py", "Give a new node's secret for this environment"):
-        "needs a flow with integration nodes; the workflow_import integration target (secrets_model) runs this shape",
+    ("docs/docsite/rst/awx.rst", "ansible.builtin.import_playbook"):
+        "a project's one-line playbook importing koreai.ai_for_process.promote, which the inventory examples run",
 }
 
 # Tasks run before a document's task-list examples, for the registered results those examples use.
