@@ -180,7 +180,8 @@ class ActionModule(ActionBase):
         failed = [entry for entry in report["workflows"] if entry["outcome"] in ("failed", "not started")]
         msg = "%d of %d workflows failed: %s" % (len(failed), len(report["workflows"]), "; ".join(
             "%s: %s" % (entry["name"], entry["error"]) for entry in failed)) if failed else "promoted"
-        return {"changed": written, "report": report, "store_written": written, "failures": failed, "msg": msg,
+        return {"changed": written, "report": report, "ci_rows": promotion.ci_rows(report), "store_written": written,
+                "failures": failed, "msg": msg,
                 "ansible_facts": {"promote_workflows_summary_row": row}}
 
     def _write_store(self, paths, ids, state, store):

@@ -178,6 +178,12 @@ def report_of(environment, host, results, deploy_results, state, check_mode):
     return {"environment": environment, "host": host, "workflows": entries}
 
 
+def ci_rows(report):
+    """The rows of the ci_report action for one environment's report (one per workflow)."""
+    return [{"environment": report["environment"], "name": entry["name"] or entry["workflow_id"], "outcome": entry["outcome"],
+             "deployed": bool(entry["deployed"]), "message": entry["error"] or ""} for entry in report["workflows"]]
+
+
 COUNTED = {"created": "created", "would create": "created", "updated": "updated", "would update": "updated",
            "unchanged": "unchanged"}
 
