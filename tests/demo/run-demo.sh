@@ -27,10 +27,12 @@ ansible-playbook koreai.ai_for_process.export -i "$REPO/tests/demo/inventory.yml
 rm -rf "$OUT/ids" "$OUT/promotions"
 
 echo "=== ansible-playbook koreai.ai_for_process.promote --check (the plan: dev's tree into staging, then prod)"
-ansible-playbook koreai.ai_for_process.promote -i "$REPO/tests/demo/targets.yml" -e "promote_workflows_src=$OUT/dev" --check
+ansible-playbook koreai.ai_for_process.promote -i "$REPO/tests/demo/targets.yml" -e "promote_workflows_src=$OUT/dev" --check \
+  -e "promote_workflows_backup_dir=$OUT/backups/{{ inventory_hostname }}"
 
 echo "=== ansible-playbook koreai.ai_for_process.promote (the apply)"
-ansible-playbook koreai.ai_for_process.promote -i "$REPO/tests/demo/targets.yml" -e "promote_workflows_src=$OUT/dev"
+ansible-playbook koreai.ai_for_process.promote -i "$REPO/tests/demo/targets.yml" -e "promote_workflows_src=$OUT/dev" \
+  -e "promote_workflows_backup_dir=$OUT/backups/{{ inventory_hostname }}"
 
 echo "=== exported files:"
 for env in dev staging; do

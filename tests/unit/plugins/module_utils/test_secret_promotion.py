@@ -229,3 +229,16 @@ def test_given_values_of_the_wrong_shape_fail_before_any_request(integrations, t
     (result,) = import_(integrations, "staging", src=exported["dest"], workflow_id=WID, **args)
     assert result["failed"] and ("env_variables" in result["msg"] or "secret_values" in result["msg"])
     assert len(integrations.log()) == before
+
+
+@pytest.mark.parametrize("given", [{"API_TOKEN": "<redacted:koreai>"},
+                                   {"variables": [{"key": "API_TOKEN", "value": "<redacted:koreai:hmac-sha256:0123abcd>"}]}])
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_a_placeholder_given_as_a_value_is_refused_and_never_uploaded(integrations, tmp_path, given, check_mode):
+    """A placeholder copied into env_variables (the redacted member, filled in only in part) is refused, plan and apply."""
+    export(integrations, "dev", tmp_path, [WID])
+    uploads_before = integrations.stats()["uploads"]
+    (result,) = import_(integrations, "staging", check_mode=check_mode, src=str(tmp_path / (WID + ".zip")),
+                        workflow_id=WID, env_variables=given)
+    assert result["failed"] is True and "placeholder" in result["msg"], result["msg"]
+    assert integrations.stats()["uploads"] == uploads_before
