@@ -70,9 +70,21 @@ def validate_ids(ids, where):
     return checked
 
 
+def _plain(value):
+    """value with every string as a plain str: ansible-core before 2.19 hands plugins str subclasses (unsafe text)
+    that yaml.safe_dump cannot represent."""
+    if isinstance(value, dict):
+        return {_plain(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
 def dump_yaml(doc, header):
     """The text of a store file: a comment line and sorted block YAML."""
-    return "# %s\n%s" % (header, yaml.safe_dump(doc, default_flow_style=False, sort_keys=True) if doc else "{}\n")
+    return "# %s\n%s" % (header, yaml.safe_dump(_plain(doc), default_flow_style=False, sort_keys=True) if doc else "{}\n")
 
 
 def write_private(path, data):

@@ -13,7 +13,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.parsing.vault import VaultSecret, is_encrypted
 
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import (
-    StoreError, acquire_lock, parse_yaml, release_lock, validate_ids, write_private)
+    StoreError, acquire_lock, dump_yaml, parse_yaml, release_lock, validate_ids, write_private)
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._store_files import (
     VaultFile, refuse_inside_collection, resolve, state_file_of)
 
@@ -130,3 +130,12 @@ def test_a_secret_file_that_is_not_yaml_is_named_without_its_text():
     with pytest.raises(StoreError) as caught:
         parse_yaml('{"variables": [{"value": "hunter2-secret"\n', "env/prod/x.json", show_content=False)
     assert "env/prod/x.json is not valid YAML: line" in str(caught.value) and "hunter2" not in str(caught.value)
+
+
+class UnsafeText(str):
+    """A str subclass, as ansible-core before 2.19 hands plugins their variables."""
+
+
+def test_store_files_are_written_from_str_subclasses():
+    text = dump_yaml({UnsafeText("invoice-approval"): UnsafeText("a-0001"), "state": [UnsafeText("x")]}, "header")
+    assert text == "# header\ninvoice-approval: a-0001\nstate:\n- x\n"
