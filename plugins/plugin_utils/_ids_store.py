@@ -78,7 +78,7 @@ def _plain(value):
     if isinstance(value, (list, tuple)):
         return [_plain(item) for item in value]
     if isinstance(value, str):
-        return str(value)
+        return str.__str__(value)  # str() returns unsafe text itself: it overrides __str__
     return value
 
 

@@ -133,7 +133,10 @@ def test_a_secret_file_that_is_not_yaml_is_named_without_its_text():
 
 
 class UnsafeText(str):
-    """A str subclass, as ansible-core before 2.19 hands plugins their variables."""
+    """A str subclass whose str() is itself, as ansible-core before 2.19 hands plugins their variables."""
+
+    def __str__(self):
+        return self
 
 
 def test_store_files_are_written_from_str_subclasses():
