@@ -4,7 +4,6 @@
 """Action plugin of koreai.ai_for_process.ci_report: writes reports CI reads, on the controller (docs in the module stub)."""
 
 import os
-import tempfile
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_bytes, to_native
@@ -13,6 +12,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._reports import (
     ReportError, count_by_environment, normalise_rows, render_junit, render_markdown,
 )
+from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import write_private
 
 ARGUMENT_SPEC = dict(
     title=dict(type="str", default="AI for Process workflows"),
@@ -25,19 +25,9 @@ STEP_SUMMARY_VAR = "GITHUB_STEP_SUMMARY"
 
 def write_report(path, text):
     """Replace path atomically with text (mode 0644: a report holds no secret)."""
-    directory = os.path.dirname(path) or "."
-    if not os.path.isdir(directory):
+    if not os.path.isdir(os.path.dirname(path) or "."):
         raise AnsibleActionFail("the directory of %s does not exist: create it first or choose another path" % path)
-    handle, temp = tempfile.mkstemp(dir=directory, prefix=".ci_report-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(to_bytes(text))
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
+    write_private(path, to_bytes(text), mode=0o644)
 
 
 def append_step_summary(text):

@@ -87,8 +87,9 @@ def dump_yaml(doc, header):
     return "# %s\n%s" % (header, yaml.safe_dump(_plain(doc), default_flow_style=False, sort_keys=True) if doc else "{}\n")
 
 
-def write_private(path, data):
-    """Write bytes to path atomically, 0600 from the first byte (temp file beside it, then rename)."""
+def write_private(path, data, mode=0o600):
+    """Write bytes to path atomically, 0600 from the first byte (temp file beside it, then rename); mode is the
+    file's mode once it is whole (0644 for a report that holds no secret)."""
     directory = os.path.dirname(path) or "."
     os.makedirs(directory, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)  # mkstemp: O_EXCL, 0600
@@ -97,6 +98,8 @@ def write_private(path, data):
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        if mode != 0o600:
+            os.chmod(temp, mode)
         os.replace(temp, path)
     except BaseException:
         if os.path.exists(temp):
