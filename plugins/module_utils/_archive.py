@@ -200,32 +200,38 @@ def inspect_archive(path, description="the download", options=DEFAULT_OPTIONS):
 OWNER_KEYS = ("workflowId", "toolId")  # top-level keys of the flow and app definitions that name their workflow
 
 
+def owner_named(document):
+    """The workflow (or tool) id a flow or app definition names at its top level, or None."""
+    named = [document.get(key) for key in OWNER_KEYS] if isinstance(document, dict) else []
+    named = [str(value).strip() for value in named if isinstance(value, (str, int)) and str(value).strip()]
+    return named[0] if named else None
+
+
 def archive_owners(path):
     """{member name: the workflow (or tool) id it names} for the flow and app definitions of the archive at path."""
     owners = {}
     with zipfile.ZipFile(path) as archive:
         for info in _file_members(archive):
-            if member_role(info.filename) not in ("flow", "app") or not _is_json_member(info):
-                continue
-            document = _parsed_json(archive, info)
-            named = [document.get(key) for key in OWNER_KEYS] if isinstance(document, dict) else []
-            named = [str(value) for value in named if isinstance(value, (str, int)) and str(value).strip()]
-            if named:
-                owners[info.filename] = named[0].strip()
+            if member_role(info.filename) in ("flow", "app") and _is_json_member(info):
+                owners[info.filename] = owner_named(_parsed_json(archive, info))
     return owners
 
 
-def check_archive_owner(path, workflow_id, kind="workflow"):
-    """Raise UnsafeArchive when a member of the archive at path names another workflow (or tool) than workflow_id.
-
-    kind is the connection's Kind (or its name), for the message. Archives whose members name no id pass."""
+def check_owners(owners, workflow_id, kind="workflow"):
+    """Raise UnsafeArchive when one of owners ({member name: id it names, or None}) is another workflow (or tool) than
+    workflow_id. kind is the connection's Kind (or its name), for the message. Members that name no id pass."""
     name = getattr(kind, "name", kind)
-    for member, owner in sorted(archive_owners(path).items()):
-        if owner != str(workflow_id):
+    for member, owner in sorted(owners.items()):
+        if owner is not None and owner != str(workflow_id):
             raise UnsafeArchive("the archive downloaded for %s %s belongs to %s %s (%s names it): refused, nothing was "
                                 "written or imported from it; a rerun exports again, and if the server keeps answering "
                                 "another %s's archive, report it to its administrators"
                                 % (name, workflow_id, name, owner, member, name))
+
+
+def check_archive_owner(path, workflow_id, kind="workflow"):
+    """check_owners for the archive at path."""
+    check_owners(archive_owners(path), workflow_id, kind)
 
 
 def file_sha256(path):

@@ -19,7 +19,7 @@ import tempfile
 from dataclasses import dataclass
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import pretty_json
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import check_archive_owner
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import check_owners, owner_named
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._backups import start_backup
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import raise_for_status
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._deploy import deploy_steps
@@ -80,8 +80,10 @@ def fetch_members(client, job, keep_as=None):
         path = keep_as or os.path.join(directory, "target.zip")
         with open(path, "wb") as handle:
             client.download(job.download_url, handle, "download of the %s" % job.action)
-        check_archive_owner(path, job.workflow_id, client.kind)
-        return members_of_archive(path, "the %s" % job.action)
+        members = members_of_archive(path, "the %s" % job.action)
+        check_owners({member.name: owner_named(member.document) for role, member in members.items() if role != "env"},
+                     job.workflow_id, client.kind)  # from the documents just read, not a second pass over the zip
+        return members
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
