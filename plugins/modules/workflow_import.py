@@ -286,12 +286,13 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._backups imp
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._import import ImportOperation, ImportRequest, ImportSettings
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import DEFAULT_IGNORE_KEYS
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule, runner_argument_spec
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import PlanError, check_positive, identifier, text
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import runner_argument_spec
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secret_fill import remember_given
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import (
     ClassifierError, classifier_argument_spec, classifier_from_params, use_classifier,
 )
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._validation import PlanError, check_positive, identifier, text
 
 
 def argument_spec():
