@@ -38,8 +38,8 @@ def import_(emulator, env, check_mode=False, diff=False, **args):
     """Run workflow_import's operation with args; return the results."""
     module = module_for(workflow_import.argument_spec(), emulator, env, _ansible_check_mode=check_mode,
                         _ansible_diff=diff, **args)
-    requests, settings = workflow_import.plan_imports(module.params)
-    results, _elapsed = module.run_operation(lambda client, runner: ImportOperation(client, runner, settings), requests)
+    requests, options = workflow_import.plan_imports(module.params)
+    results, _elapsed = module.run_operation(lambda client, runner: ImportOperation(client, runner, options), requests)
     return results
 
 
