@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import PRIVATE_DIR_MODE, make_private_dirs, remove_quietly
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import PlanError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._validation import PlanError
 
 DEFAULT_KEEP = 5
 STAGING_PREFIX = ".koreai-backup-"

@@ -16,8 +16,8 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors impo
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import Job, started_job
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Call, Wait
 
-ACTIONS = {"deployed": ("deploy", "Deploy"), "undeployed": ("undeploy", "Undeploy")}
-DEPLOY_FIELDS = {"dock_status_id": "deploy_dock_status_id", "status": "deploy_status"}
+VERB_AND_SCOPE = {"deployed": ("deploy", "Deploy"), "undeployed": ("undeploy", "Undeploy")}  # by state: URL verb, key scope
+DEPLOY_RESULT_KEYS = {"dock_status_id": "deploy_dock_status_id", "status": "deploy_status"}  # a job's keys in a result
 
 
 @dataclass
@@ -30,7 +30,7 @@ class DeployRequest:
 
 def start_deploy(client, workflow_id, state="deployed"):
     """POST the deploy (or undeploy) of workflow_id; return its Job (which may already have succeeded)."""
-    verb, scope = ACTIONS[state]
+    verb, scope = VERB_AND_SCOPE[state]
     action = "%s of %s" % (verb, client.kind.describe(workflow_id))
     response = client.post_on_route(workflow_id, verb, json={"isAsync": True} if verb == "deploy" else {})
     raise_for_status(response, client, action, scope=scope,
@@ -46,7 +46,7 @@ def deploy_steps(client, workflow_id, state, result):
         try:
             job = yield Wait(job, "deploy")
         except KoreaiError as exc:  # the result's own job ids stay those of the step before (an import)
-            exc.details = {DEPLOY_FIELDS.get(key, key): value for key, value in exc.details.items()}
+            exc.details = {DEPLOY_RESULT_KEYS.get(key, key): value for key, value in exc.details.items()}
             raise
     result.update(deploy_status=job.status, deployed=state == "deployed")
     return job
@@ -66,7 +66,7 @@ class DeployOperation:
                     changed=False, failed=False, msg="")
 
     def steps(self, request, result):
-        verb = ACTIONS[self.state][0]
+        verb = VERB_AND_SCOPE[self.state][0]
         if self.settings.check_mode:
             return dict(changed=True, msg="check mode: would %s %s" % (verb, self.client.kind.describe(request.workflow_id)))
         yield from deploy_steps(self.client, request.workflow_id, self.state, result)

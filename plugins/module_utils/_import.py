@@ -51,23 +51,23 @@ class ImportRequest:
     name: str = None
     flow_id: str = None
     env_variables: object = None
-    option: str = "src"
+    option_prefix: str = ""  # what its options' names start with in messages: "" or "workflows[<index>]."
     secret_values: object = None
 
 
 @dataclass
-class ImportSettings:
-    """The import options that are not the runner's."""
+class ImportOptions:
+    """The import options that are not the runner's, as workflow_import's argument spec gives them."""
 
-    ignore_keys: tuple = ()
-    force: bool = False
-    file_context: str = "bulkImport"
-    chunk_size: int = 25 * 1024 * 1024
-    deploy: bool = False
-    backup: object = None  # _backups.BackupSettings
-    carry_source_secrets: bool = False
-    classifier: object = None
-    known_secrets: set = None
+    ignore_keys: tuple
+    force: bool
+    file_context: str
+    chunk_size: int
+    deploy: bool
+    backup: object  # _backups.BackupSettings
+    carry_source_secrets: bool
+    classifier: object
+    known_secrets: set
 
 
 def fetch_members(client, job, keep_as=None):
@@ -132,8 +132,8 @@ class ImportOperation:
 
     def __init__(self, client, settings, options):
         self.client = client
-        self.settings = settings
-        self.options = options
+        self.settings = settings  # the runner's
+        self.options = options  # an ImportOptions
 
     @staticmethod
     def initial_result(request):
@@ -151,12 +151,12 @@ class ImportOperation:
                 backup.discard()
 
     def _steps(self, request, result, backup):
-        source = load_source(request.src, request.option)
-        plan = self._secret_plan(request)  # the given values' shapes are checked before any request
+        source = load_source(request.src, request.option_prefix + "src")
+        secret_plan = self._secret_plan(request)  # the given values' shapes are checked before any request
         current = {}
         if request.workflow_id:
-            current = yield from self._export_target(request, backup and backup.staging)
-        wanted = self._wanted(plan, source, current, result)
+            current = yield from self._export_target(request.workflow_id, request.flow_id, backup and backup.staging)
+        wanted = self._wanted(secret_plan, source, current, result)
         result["source_digest"] = definition_digest(wanted, self.options.ignore_keys)
         roles = [role for role in ROLES if role in wanted or role in current]
         changed = changed_roles(wanted, current, self.options.ignore_keys, roles) if request.workflow_id else list(wanted)
@@ -189,43 +189,43 @@ class ImportOperation:
         imported = ", ".join(result["members_changed"]) or "(forced)"
         return dict(msg="imported %s%s" % (imported, " and deployed" if self.options.deploy else ""))
 
-    def _export_target(self, request, keep_as=None):
-        job = yield Call(start_export, self.client, request.workflow_id, request.flow_id)
+    def _export_target(self, workflow_id, flow_id, keep_as=None):
+        job = yield Call(start_export, self.client, workflow_id, flow_id)
         if not job.succeeded:
             job = yield Wait(job, "export")
         return (yield Call(fetch_members, self.client, job, keep_as))
 
     def _secret_plan(self, request):
         """The SecretPlan of one workflow; a SecretsRefused names a given value of the wrong shape."""
-        where = "%s %s" % (request.option, request.src)
-        return SecretPlan(where, request.option[:-len("src")], request.secret_values, request.env_variables,
+        where = "%ssrc %s" % (request.option_prefix, request.src)
+        return SecretPlan(where, request.option_prefix, request.secret_values, request.env_variables,
                           self.options.carry_source_secrets, self.options.classifier, self.options.known_secrets)
 
-    def _wanted(self, plan, source, current, result):
+    def _wanted(self, secret_plan, source, current, result):
         """The members to import: the source's, each secret value given for this environment or kept from the
         target at the same identity (never the source's, unless carry_source_secrets); every refusal is raised
         here, before the check-mode return, so the plan fails exactly where the apply would."""
-        where = plan.where
+        where = secret_plan.where
         wanted = {}
         for role in ("flow", "app"):
             target = current[role].document if role in current else None
-            wanted[role] = Member(source[role].name, fill_document(plan, role, source[role].name, source[role].document, target))
+            document = fill_document(secret_plan, role, source[role].name, source[role].document, target)
+            wanted[role] = Member(source[role].name, document)
         name = source["env"].name if "env" in source else (current["env"].name if "env" in current else DEFAULT_MEMBER_NAMES["env"])
-        env = wanted_env_document(plan, name, source["env"].document if "env" in source else None,
+        env = wanted_env_document(secret_plan, name, source["env"].document if "env" in source else None,
                                   current["env"].document if "env" in current else None)
         if env is not None:
             wanted["env"] = Member(name, env)
-        raise_refusals(plan)
+        raise_refusals(secret_plan)
         assert_no_placeholder(wanted, where)
-        warning = carried_warning(plan)
+        warning = carried_warning(secret_plan)
         if warning:
             result.setdefault("warnings", []).append(warning)
         return wanted
 
     def _verify(self, request, workflow_id, wanted, result):
         """Export the target again; True when it matches what was imported, else a warning naming the keys."""
-        verify_request = ImportRequest(request.src, workflow_id, request.name, request.flow_id)
-        current = yield from self._export_target(verify_request)
+        current = yield from self._export_target(workflow_id, request.flow_id)
         differing = changed_roles(wanted, current, self.options.ignore_keys, [role for role in ROLES if role in wanted])
         if not differing:
             return True

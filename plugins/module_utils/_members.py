@@ -19,7 +19,7 @@ import zlib
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import check_extractable
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError, UnsafeArchive
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import (
-    contains_placeholder, member_role, placeholder_pointers, redacted,
+    member_role, placeholder_pointers, redacted,
 )
 
 ROLES = ("flow", "app", "env")
@@ -164,11 +164,6 @@ def differing_keys(before, after, path=""):
 
 
 _ABSENT = object()
-
-
-def is_redacted(member):
-    """Whether a member holds placeholders instead of values (written by a redacted extract_to)."""
-    return member is not None and contains_placeholder(member.document)
 
 
 def assert_no_placeholder(members, where):

@@ -20,19 +20,8 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._client impo
     connection_warnings,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import scrub
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import check_runner_options
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import RUNNER_DEFAULTS, check_runner_options
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Runner, Settings
-
-
-def runner_argument_spec():
-    """Options of every module that runs jobs (documented by the runner doc fragment)."""
-    return dict(
-        wait_timeout=dict(type="float", default=600),
-        poll_interval=dict(type="float", default=5),
-        concurrency=dict(type="int", default=8),
-        max_jobs=dict(type="int", default=0),
-        fail_on_error=dict(type="bool", default=True),
-    )
 
 
 class KoreaiModule(AnsibleModule):
@@ -62,9 +51,9 @@ class KoreaiModule(AnsibleModule):
         """Settings from the options every job-running module shares; a PlanError names one out of range."""
         params = self.params
         check_runner_options(params)
-        return Settings(wait=params.get("wait", True), wait_timeout=params.get("wait_timeout", 600),
-                        poll_interval=params.get("poll_interval", 5), concurrency=params.get("concurrency", 8),
-                        max_jobs=params.get("max_jobs", 0), check_mode=self.check_mode, diff=self._diff)
+        return Settings(wait=params.get("wait", RUNNER_DEFAULTS["wait"]), wait_timeout=params["wait_timeout"],
+                        poll_interval=params["poll_interval"], concurrency=params["concurrency"],
+                        max_jobs=params["max_jobs"], check_mode=self.check_mode, diff=self._diff)
 
     def run_operation(self, make_operation, requests):
         """Run make_operation(client, settings) for every request; return (results, seconds it took)."""
@@ -99,7 +88,7 @@ class KoreaiModule(AnsibleModule):
         result.update(error.details)
         self.fail_json(error.message, **result)
 
-    def exit_results(self, results, single, elapsed, fail_on_error=True, **extra):
+    def exit_results(self, results, single, elapsed, fail_on_error, **extra):
         """Exit with one workflow's result, or with a batch's results, summary and diffs."""
         for result in results:
             for warning in result.pop("warnings", []):

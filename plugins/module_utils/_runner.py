@@ -25,17 +25,18 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._client impo
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import JobTimeout, KoreaiError, RateLimited
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import poll_job
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._poll_schedule import PollSchedule
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import RUNNER_DEFAULTS
 
 
 @dataclass
 class Settings:
     """How the runner runs: the options every job kind shares."""
 
-    wait: bool = True
-    wait_timeout: float = 600
-    poll_interval: float = 5
-    concurrency: int = 8
-    max_jobs: int = 0
+    wait: bool = RUNNER_DEFAULTS["wait"]
+    wait_timeout: float = RUNNER_DEFAULTS["wait_timeout"]
+    poll_interval: float = RUNNER_DEFAULTS["poll_interval"]
+    concurrency: int = RUNNER_DEFAULTS["concurrency"]
+    max_jobs: int = RUNNER_DEFAULTS["max_jobs"]
     check_mode: bool = False
     diff: bool = False
 

@@ -25,7 +25,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets imp
 POINTER_ROLES = ("flow", "app")
 ENV_SHAPES = ('the member\'s document ({"variables": [{"key": "NAME", "value": "VALUE"}, ...]}), its JSON text, '
               'or a mapping of variable name to value ({"NAME": "VALUE"})')
-REFUSALS_SHOWN = 5  # carried values named in a warning
+CARRIED_SHOWN = 5  # carried values named in a warning
 MIN_SCRUBBED_LENGTH = 6
 
 
@@ -39,9 +39,9 @@ class SecretPlan:
     def __init__(self, where, option_prefix="", secret_values=None, env_variables=None, carry_source=False,
                  classifier=None, known=None):
         self.where = where
-        self.prefix = option_prefix
-        self.given = parse_secret_values(secret_values, option_prefix + "secret_values")
-        self.env = parse_env_variables(env_variables, option_prefix + "env_variables")
+        self.option_prefix = option_prefix
+        self.given_by_pointer = parse_secret_values(secret_values, option_prefix + "secret_values")
+        self.given_variables = parse_env_variables(env_variables, option_prefix + "env_variables")
         self.carry_source = carry_source
         self.classifier = classifier
         self.known = known if known is not None else set()
@@ -76,15 +76,25 @@ def remember_secret(known, value, min_length=MIN_SCRUBBED_LENGTH):
 def remember_given(known, secret_values, env_variables):
     """Register the values a task gives (a mapping, a document or its JSON text) before anything can fail."""
     for value in (secret_values, env_variables):
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                pass
+        try:
+            value = json_or_data(value)
+        except ValueError:
+            pass  # text that is not JSON is remembered as it is
         if isinstance(value, dict) and isinstance(value.get("variables"), list):
             value = [{key: item for key, item in entry.items() if key not in ("key", "name")} if isinstance(entry, dict)
                      else entry for entry in value["variables"]]
         remember_secret(known, value, min_length=4)
+
+
+def json_or_data(value):
+    """The data of value when it is JSON text (as a lookup returns it), else value itself; a ValueError for text that
+    is not JSON, or nests too deeply to parse."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except RecursionError as exc:
+        raise ValueError(str(exc))
 
 
 def _unescape(segment):
@@ -95,11 +105,10 @@ def parse_secret_values(value, option):
     """{role: {pointer: (segments, value)}} from the secret_values option; a SecretsRefused names a bad entry."""
     if value is None or value == "":
         return {}
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            value = None
+    try:
+        value = json_or_data(value)
+    except ValueError:
+        value = None  # refused below, as any value that is not a mapping
     if not isinstance(value, dict):
         raise SecretsRefused("%s must be a mapping of pointer to value, such as {'flow/nodes/crm-1/settings/password': "
                              "'...'}" % option)
@@ -128,11 +137,10 @@ def parse_env_variables(value, option):
     """[variable item] from env_variables in any of its accepted forms; None when not given."""
     if value is None or value == "":
         return None
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError as exc:
-            raise SecretsRefused("%s is not valid JSON (%s); give %s" % (option, exc, ENV_SHAPES))
+    try:
+        value = json_or_data(value)
+    except ValueError as exc:
+        raise SecretsRefused("%s is not valid JSON (%s); give %s" % (option, exc, ENV_SHAPES))
     if isinstance(value, dict) and "variables" in value:
         return copy.deepcopy(_env_items(value, option))
     if isinstance(value, dict) and value and all(not isinstance(item, (dict, list)) for item in value.values()):
@@ -159,7 +167,7 @@ def _segment_matches(segment, step):
 
 
 def _given_for(plan, role, steps):
-    for pointer, (segments, value) in plan.given.get(role, {}).items():
+    for pointer, (segments, value) in plan.given_by_pointer.get(role, {}).items():
         if len(segments) == len(steps) and all(_segment_matches(seg, step) for seg, step in zip(segments, steps)):
             plan.used.add(pointer)
             return value
@@ -174,10 +182,10 @@ def _describe(role, leaf):
 
 
 def _given_variable(plan, leaf):
-    if not plan.env or len(leaf.steps) < 2 or leaf.steps[1][0] != "item" or not isinstance(leaf.steps[1][3], dict):
+    if not plan.given_variables or len(leaf.steps) < 2 or leaf.steps[1][0] != "item" or not isinstance(leaf.steps[1][3], dict):
         return False
     named = _variable_name(leaf.steps[1][3])
-    return named is not None and named[1] in {_variable_name(item)[1] for item in plan.env}
+    return named is not None and named[1] in {_variable_name(item)[1] for item in plan.given_variables}
 
 
 def _resolve(plan, role, target, leaf):
@@ -237,7 +245,7 @@ def _env_base(plan, source_doc, target_doc):
         return copy.deepcopy(target_doc)  # the source names no variable: the target keeps its own
     if source_doc is not None:
         return copy.deepcopy(source_doc)
-    return {"variables": []} if plan.env else None
+    return {"variables": []} if plan.given_variables else None
 
 
 def wanted_env_document(plan, name, source_doc, target_doc):
@@ -247,13 +255,13 @@ def wanted_env_document(plan, name, source_doc, target_doc):
     if base is None:
         return None
     items = _variables_of(base)
-    if plan.env and items is None:
+    if plan.given_variables and items is None:
         raise SecretsRefused("%s: env_variables cannot be applied: the environment variables member has no variables list"
                              % plan.where)
     if items is not None:
         index = {(_variable_name(item) or (None, None))[1]: position for position, item in enumerate(items)
                  if isinstance(item, dict)}
-        for given in plan.env or []:
+        for given in plan.given_variables or []:
             given_name = _variable_name(given)[1]
             if given_name in index:
                 items[index[given_name]] = _with_given(items[index[given_name]], given)
@@ -265,7 +273,7 @@ def wanted_env_document(plan, name, source_doc, target_doc):
             if kept_name is not None and kept_name not in index:
                 index[kept_name] = len(items)
                 items.append(copy.deepcopy(kept))
-    for given in plan.env or []:
+    for given in plan.given_variables or []:
         plan.remember(given)
     return fill_document(plan, "env", name, base, target_doc)
 
@@ -274,13 +282,13 @@ def _variables_problem(plan, variables):
     plural = len(variables) > 1
     return "environment variable%s %s %s no value for this environment (neither given nor on the target): give %s in " \
         "%senv_variables" % ("s" if plural else "", ", ".join(variables), "have" if plural else "has",
-                             "them" if plural else "it", plan.prefix)
+                             "them" if plural else "it", plan.option_prefix)
 
 
 def _pointers_problem(plan, reason, pointers):
     plural = len(pointers) > 1
     return "no value for this environment at %s (%s): give %s in %ssecret_values, keyed by %s" % (
-        ", ".join(pointers), reason, "them" if plural else "it", plan.prefix, "these pointers" if plural else "this pointer")
+        ", ".join(pointers), reason, "them" if plural else "it", plan.option_prefix, "these pointers" if plural else "this pointer")
 
 
 def raise_refusals(plan):
@@ -294,10 +302,10 @@ def raise_refusals(plan):
         if not (role == "env" and pointer.startswith(prefix)):
             reasons.setdefault(reason, []).append(pointer)
     problems.extend(_pointers_problem(plan, reason, pointers) for reason, pointers in reasons.items())
-    unused = sorted(pointer for role in plan.given.values() for pointer in role if pointer not in plan.used)
+    unused = sorted(pointer for role in plan.given_by_pointer.values() for pointer in role if pointer not in plan.used)
     problems.extend("%ssecret_values[%r] matches no secret value of the source: a pointer is <member>/<path>, each list "
                     "item named by its id, key or name (e.g. 'flow/nodes/crm-1/settings/password'); add a key the "
-                    "classifier misses to secret_keys" % (plan.prefix, pointer) for pointer in unused)
+                    "classifier misses to secret_keys" % (plan.option_prefix, pointer) for pointer in unused)
     if problems:
         raise SecretsRefused("%s: refusing to import: %s; the source's own secret values are never carried unless "
                              "carry_source_secrets=true" % (plan.where, "; ".join(problems)))
@@ -307,6 +315,6 @@ def carried_warning(plan):
     """A warning naming the secrets carried from the source (carry_source_secrets), or None."""
     if not plan.carried:
         return None
-    shown = ", ".join(plan.carried[:REFUSALS_SHOWN]) + (" and %d more" % (len(plan.carried) - REFUSALS_SHOWN)
-                                                        if len(plan.carried) > REFUSALS_SHOWN else "")
+    shown = ", ".join(plan.carried[:CARRIED_SHOWN]) + (" and %d more" % (len(plan.carried) - CARRIED_SHOWN)
+                                                       if len(plan.carried) > CARRIED_SHOWN else "")
     return "%s: carry_source_secrets=true: the source's own values were kept for %s" % (plan.where, shown)

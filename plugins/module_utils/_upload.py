@@ -18,7 +18,8 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import
 FILE_ID_KEYS = ("fileId", "file_id", "_id", "id")
 SESSION_ID_KEYS = ("sessionId", "session_id", "_id", "id")
 UPLOAD_SCOPE = "Import workflow"
-DEFAULT_CHUNK_SIZE = 25 * 1024 * 1024
+DEFAULT_CHUNK_SIZE = 25 * 1024 * 1024  # workflow_import's chunk_size
+DEFAULT_FILE_CONTEXT = "bulkImport"  # workflow_import's file_context
 SMALLEST_CHUNK = 256  # chunks are halved after an HTTP 413 down to this size
 CONTENT_TYPE = "application/json"
 

@@ -360,13 +360,15 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive imp
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import ExportOperation
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._export_requests import plan_requests
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import file_options_from, make_private_dirs
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._manifest import write_manifest
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule, runner_argument_spec
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import PlanError, check_positive, plan_requests
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import RUNNER_DEFAULTS, runner_argument_spec
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import (
     ClassifierError, classifier_argument_spec, classifier_from_params, use_classifier,
 )
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._validation import PlanError, check_positive
 
 
 def argument_spec():
@@ -393,7 +395,7 @@ def argument_spec():
         max_archive_bytes=dict(type="int", default=DEFAULT_MAX_ARCHIVE_BYTES),
         max_members=dict(type="int", default=DEFAULT_MAX_MEMBERS),
         max_member_bytes=dict(type="int", default=DEFAULT_MAX_MEMBER_BYTES),
-        wait=dict(type="bool", default=True),
+        wait=dict(type="bool", default=RUNNER_DEFAULTS["wait"]),
         dock_status_id=dict(type="str"),
         download_url=dict(type="str"),
         manifest=dict(type="path"),

@@ -284,14 +284,16 @@ elapsed:
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._backups import DEFAULT_KEEP, backup_settings
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._import import ImportOperation, ImportRequest, ImportSettings
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._import import ImportOperation, ImportOptions, ImportRequest
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import DEFAULT_IGNORE_KEYS
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule, runner_argument_spec
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import PlanError, check_positive, identifier, text
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import runner_argument_spec
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secret_fill import remember_given
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import (
     ClassifierError, classifier_argument_spec, classifier_from_params, use_classifier,
 )
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._upload import DEFAULT_CHUNK_SIZE, DEFAULT_FILE_CONTEXT
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._validation import PlanError, check_positive, identifier, text
 
 
 def argument_spec():
@@ -310,8 +312,8 @@ def argument_spec():
         ignore_keys=dict(type="list", elements="str", default=list(DEFAULT_IGNORE_KEYS), no_log=False),
         force=dict(type="bool", default=False),
         deploy=dict(type="bool", default=False),
-        file_context=dict(type="str", default="bulkImport"),
-        chunk_size=dict(type="int", default=25 * 1024 * 1024),
+        file_context=dict(type="str", default=DEFAULT_FILE_CONTEXT),
+        chunk_size=dict(type="int", default=DEFAULT_CHUNK_SIZE),
         carry_source_secrets=dict(type="bool", default=False),
     )
     spec.update(backup_dir=dict(type="path"), backup_keep=dict(type="int", default=DEFAULT_KEEP))
@@ -330,11 +332,11 @@ def import_request(item, prefix):
     return ImportRequest(src=text(item.get("src"), prefix + "src", required=True), workflow_id=workflow_id, name=name,
                          flow_id=text(item.get("flow_id"), prefix + "flow_id"),
                          env_variables=item.get("env_variables"), secret_values=item.get("secret_values"),
-                         option=prefix + "src")
+                         option_prefix=prefix)
 
 
 def plan_imports(params, known_secrets=None):
-    """Validate params; return the ImportRequests and the ImportSettings (given secrets go to known_secrets)."""
+    """Validate params; return the ImportRequests and the ImportOptions (given secrets go to known_secrets)."""
     check_positive(params, ("chunk_size",))
     known_secrets = set() if known_secrets is None else known_secrets
     for item in params["workflows"] or [params]:
@@ -348,12 +350,11 @@ def plan_imports(params, known_secrets=None):
         requests = [import_request(params, "")]
     else:
         requests = [import_request(item, "workflows[%d]." % index) for index, item in enumerate(params["workflows"])]
-    settings = ImportSettings(ignore_keys=tuple(params["ignore_keys"]), force=params["force"],
-                              file_context=params["file_context"], chunk_size=params["chunk_size"], deploy=params["deploy"],
-                              carry_source_secrets=params["carry_source_secrets"], classifier=classifier,
-                              known_secrets=known_secrets)
-    settings.backup = backup_settings(params)
-    return requests, settings
+    options = ImportOptions(ignore_keys=tuple(params["ignore_keys"]), force=params["force"],
+                            file_context=params["file_context"], chunk_size=params["chunk_size"], deploy=params["deploy"],
+                            backup=backup_settings(params), carry_source_secrets=params["carry_source_secrets"],
+                            classifier=classifier, known_secrets=known_secrets)
+    return requests, options
 
 
 def main():
@@ -364,9 +365,9 @@ def main():
         required_one_of=[("src", "workflows")],
     )
     try:
-        requests, settings = plan_imports(module.params, module.known_secrets)
+        requests, options = plan_imports(module.params, module.known_secrets)
         results, elapsed = module.run_operation(
-            lambda client, runner_settings: ImportOperation(client, runner_settings, settings), requests)
+            lambda client, settings: ImportOperation(client, settings, options), requests)
     except KoreaiError as exc:
         module.fail_from_error(exc)
     module.exit_results(results, module.params["workflows"] is None, elapsed, module.params["fail_on_error"])

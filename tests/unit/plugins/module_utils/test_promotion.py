@@ -10,9 +10,10 @@ import pytest
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._deploy import DeployOperation
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import ExportOperation
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._export_requests import plan_requests
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._import import ImportOperation
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import PlanError, plan_requests
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._validation import PlanError
 from ansible_collections.koreai.ai_for_process.plugins.modules import workflow_deploy, workflow_export, workflow_import
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import patch_module_args, write_zip
 
@@ -37,8 +38,8 @@ def import_(emulator, env, check_mode=False, diff=False, **args):
     """Run workflow_import's operation with args; return the results."""
     module = module_for(workflow_import.argument_spec(), emulator, env, _ansible_check_mode=check_mode,
                         _ansible_diff=diff, **args)
-    requests, settings = workflow_import.plan_imports(module.params)
-    results, _elapsed = module.run_operation(lambda client, runner: ImportOperation(client, runner, settings), requests)
+    requests, options = workflow_import.plan_imports(module.params)
+    results, _elapsed = module.run_operation(lambda client, runner: ImportOperation(client, runner, options), requests)
     return results
 
 

@@ -15,7 +15,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils import _arch
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import inspect_archive
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import ExportOperation
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import plan_requests
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._export_requests import plan_requests
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._poll_schedule import FIRST_POLL_DELAY, next_poll_delay
 from ansible_collections.koreai.ai_for_process.plugins.modules.workflow_export import argument_spec
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import (

@@ -231,6 +231,16 @@ def test_given_values_of_the_wrong_shape_fail_before_any_request(integrations, t
     assert len(integrations.log()) == before
 
 
+@pytest.mark.parametrize("option, message", [("env_variables", "env_variables is not valid JSON (maximum recursion depth"),
+                                             ("secret_values", "secret_values must be a mapping of pointer to value")])
+def test_json_text_nested_too_deeply_is_refused_as_any_text_that_is_not_json(integrations, tmp_path, capsys, option, message):
+    exported = export(integrations, "dev", tmp_path, [WID])[WID]
+    out = run_module(capsys, dict(FAST, host=integrations.url, api_key=integrations.keys["staging"], src=exported["dest"],
+                                  workflow_id=WID, **{option: "[" * 100000}))
+    result = json.loads(out)
+    assert result["failed"] is True and message in result["msg"], result["msg"]
+
+
 @pytest.mark.parametrize("given", [{"API_TOKEN": "<redacted:koreai>"},
                                    {"variables": [{"key": "API_TOKEN", "value": "<redacted:koreai:hmac-sha256:0123abcd>"}]}])
 @pytest.mark.parametrize("check_mode", [True, False])

@@ -20,7 +20,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors impo
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import ExportOperation, start_export
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._import import fetch_members, start_import
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import plan_requests
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._export_requests import plan_requests
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._upload import upload_file
 from ansible_collections.koreai.ai_for_process.plugins.modules import workflow_export
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import (

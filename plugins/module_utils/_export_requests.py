@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to koreai.ai_for_process
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Internal to koreai.ai_for_process: turn module parameters into export requests.
+"""Internal to koreai.ai_for_process: workflow_export's parameters as export requests.
 
 Everything a user can get wrong is checked here, before any request is sent
 or any file written, and reported with the option that needs fixing.
@@ -10,13 +10,10 @@ or any file written, and reported with the option that needs fixing.
 import os
 from dataclasses import dataclass
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import check_runner_options
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._validation import PlanError, identifier, text
 
 ARCHIVE_SUFFIX = ".zip"
-
-
-class PlanError(KoreaiError):
-    """A parameter that cannot work, with the fix in its message."""
 
 
 @dataclass
@@ -41,22 +38,6 @@ def file_stem(value, option):
     else:
         return value.strip()
     raise PlanError("%s %r cannot be used as a file name: %s; choose a name without '/', '\\' or '..'" % (option, value, reason))
-
-
-def text(value, option, required=False):
-    """value as stripped text, None when empty; a PlanError naming option when required and empty."""
-    value = "" if value is None else str(value).strip()
-    if required and not value:
-        raise PlanError("%s must be a non-empty string" % option)
-    return value or None
-
-
-def identifier(value, option, required=False):
-    """An id for a URL path segment: '.' and '..' would be resolved away by URL normalisation on the way."""
-    value = text(value, option, required)
-    if value in (".", ".."):
-        raise PlanError("%s %r is not a valid id: it would change the URL path instead of naming a workflow" % (option, value))
-    return value
 
 
 def _directory(path, option):
@@ -84,21 +65,7 @@ def _single_dest(dest, stem):
     return path
 
 
-def check_positive(params, options):
-    """A PlanError for the first of options that is set and not greater than 0."""
-    for option in options:
-        if params.get(option) is not None and params[option] <= 0:
-            raise PlanError("%s must be greater than 0" % option)
-
-
-def check_runner_options(params):
-    """A PlanError for a runner option (the options of every job-running module) out of range."""
-    check_positive(params, ("wait_timeout", "poll_interval", "concurrency"))
-    if params.get("max_jobs") is not None and params["max_jobs"] < 0:
-        raise PlanError("max_jobs must be 0 (no cap) or more")
-
-
-def check_settings(params):
+def check_export_options(params):
     """PlanErrors for numeric options out of range and for incompatible options."""
     check_runner_options(params)
     if params.get("dest") and not params["wait"]:
@@ -159,5 +126,5 @@ def batch_requests(params):
 
 def plan_requests(params):
     """Validate params and return the list of ExportRequests (one for workflow_id)."""
-    check_settings(params)
+    check_export_options(params)
     return batch_requests(params) if params.get("workflows") is not None else [single_request(params)]

@@ -1,13 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to koreai.ai_for_process
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""_plan: parameter validation and destinations."""
+"""_export_requests: workflow_export's parameters checked and turned into requests with their destinations."""
 
 import os
 
 import pytest
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._plan import ExportRequest, PlanError, file_stem, plan_requests
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._export_requests import ExportRequest, file_stem, plan_requests
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._validation import PlanError
 from ansible_collections.koreai.ai_for_process.plugins.modules.workflow_export import argument_spec
 
 

@@ -1,0 +1,74 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to koreai.ai_for_process
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Each default has one home in Python; the literals Ansible needs (docs, roles' defaults and specs) equal it."""
+
+import dataclasses
+import os
+
+import pytest
+import yaml
+
+from ansible_collections.koreai.ai_for_process.plugins.doc_fragments.runner import ModuleDocFragment
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import DEFAULT_IGNORE_KEYS
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Settings
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import (
+    RUNNER_DEFAULTS, RUNNER_OPTION_TYPES, runner_argument_spec,
+)
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._upload import DEFAULT_CHUNK_SIZE, DEFAULT_FILE_CONTEXT
+from ansible_collections.koreai.ai_for_process.plugins.modules import workflow_deploy, workflow_export, workflow_import
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..")
+RUNNER_OPTIONS = sorted(RUNNER_OPTION_TYPES)
+# The options each role passes on (as <role>_<option>), with the default of their Python home.
+ROLE_OPTIONS = {
+    "export_workflows": {option: RUNNER_DEFAULTS[option] for option in RUNNER_OPTIONS},
+    "promote_workflows": dict({option: RUNNER_DEFAULTS[option] for option in RUNNER_OPTIONS if option != "max_jobs"},
+                              ignore_keys=list(DEFAULT_IGNORE_KEYS)),
+}
+
+
+def load_yaml(*parts):
+    with open(os.path.join(ROOT, *parts)) as handle:
+        return yaml.safe_load(handle)
+
+
+def test_the_runner_doc_fragment_documents_each_runner_option_with_its_default_and_type():
+    documented = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
+    assert sorted(documented) == RUNNER_OPTIONS
+    for option in RUNNER_OPTIONS:
+        assert (documented[option]["type"], documented[option]["default"]) == (RUNNER_OPTION_TYPES[option],
+                                                                               RUNNER_DEFAULTS[option]), option
+
+
+def test_the_argument_spec_and_the_runner_settings_take_the_runner_defaults():
+    assert runner_argument_spec() == {option: dict(type=RUNNER_OPTION_TYPES[option], default=RUNNER_DEFAULTS[option])
+                                      for option in RUNNER_OPTIONS}
+    settings = Settings()
+    shared = [field.name for field in dataclasses.fields(Settings) if field.name in RUNNER_DEFAULTS]
+    assert shared == ["wait", "wait_timeout", "poll_interval", "concurrency", "max_jobs"]
+    assert {option: getattr(settings, option) for option in shared} == {option: RUNNER_DEFAULTS[option] for option in shared}
+
+
+@pytest.mark.parametrize("module", [workflow_export, workflow_import, workflow_deploy], ids=lambda module: module.__name__)
+def test_each_module_documents_the_defaults_of_its_argument_spec(module):
+    documented = yaml.safe_load(module.DOCUMENTATION)["options"]
+    spec = module.argument_spec()
+    for option in set(documented) & set(spec):
+        assert documented[option].get("default") == spec[option].get("default"), option
+
+
+def test_the_import_options_take_their_defaults_from_their_homes():
+    spec = workflow_import.argument_spec()
+    assert (spec["ignore_keys"]["default"], spec["chunk_size"]["default"], spec["file_context"]["default"]) == (
+        list(DEFAULT_IGNORE_KEYS), DEFAULT_CHUNK_SIZE, DEFAULT_FILE_CONTEXT)
+    assert workflow_export.argument_spec()["wait"]["default"] == RUNNER_DEFAULTS["wait"]
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_OPTIONS))
+def test_the_roles_defaults_and_argument_specs_equal_the_python_homes(role):
+    defaults = load_yaml("roles", role, "defaults", "main.yml")
+    specs = load_yaml("roles", role, "meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
+    for option, default in ROLE_OPTIONS[role].items():
+        variable = "%s_%s" % (role, option)
+        assert (defaults[variable], specs[variable]["default"]) == (default, default), variable
