@@ -12,7 +12,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils import _promotion_state as promotion
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import (
-    StoreError, acquire_lock, release_lock, validate_ids, write_private)
+    DEFAULT_LOCK_TIMEOUT, StoreError, acquire_lock, release_lock, validate_ids, write_private)
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._store_files import (
     VaultFile, refuse_inside_collection, resolve, state_file_of)
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._store_git import push_store
@@ -84,7 +84,7 @@ class ActionModule(ActionBase):
         warnings = self._gate(args, task_vars, names, check_mode)
         locked = False
         if not check_mode and args.get("mode", "promote") == "promote":
-            acquire_lock(paths["lock_file"], self._owner_pid(), float(args.get("lock_timeout", 600)))
+            acquire_lock(paths["lock_file"], self._owner_pid(), float(args.get("lock_timeout", DEFAULT_LOCK_TIMEOUT)))
             locked = True
         try:
             ids, state = self._read_store(paths, args)

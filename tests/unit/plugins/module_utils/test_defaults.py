@@ -16,7 +16,8 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_opti
     RUNNER_DEFAULTS, RUNNER_OPTION_TYPES, runner_argument_spec,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._upload import DEFAULT_CHUNK_SIZE, DEFAULT_FILE_CONTEXT
-from ansible_collections.koreai.ai_for_process.plugins.modules import workflow_deploy, workflow_export, workflow_import
+from ansible_collections.koreai.ai_for_process.plugins.modules import promotion_store, workflow_deploy, workflow_export, workflow_import
+from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import DEFAULT_LOCK_TIMEOUT
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..")
 RUNNER_OPTIONS = sorted(RUNNER_OPTION_TYPES)
@@ -72,3 +73,10 @@ def test_the_roles_defaults_and_argument_specs_equal_the_python_homes(role):
     for option, default in ROLE_OPTIONS[role].items():
         variable = "%s_%s" % (role, option)
         assert (defaults[variable], specs[variable]["default"]) == (default, default), variable
+
+
+def test_the_lock_timeout_literals_equal_the_ids_stores_default():
+    documented = yaml.safe_load(promotion_store.DOCUMENTATION)["options"]["lock_timeout"]["default"]
+    role_default = load_yaml("roles", "promote_workflows", "defaults", "main.yml")["promote_workflows_lock_timeout"]
+    role_spec = load_yaml("roles", "promote_workflows", "meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
+    assert documented == role_default == role_spec["promote_workflows_lock_timeout"]["default"] == DEFAULT_LOCK_TIMEOUT
