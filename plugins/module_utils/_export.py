@@ -15,12 +15,12 @@ import time
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import (
     DEFAULT_OPTIONS, archive_diff, check_archive_owner, download_cap, extract_archive, file_sha256, inspect_archive,
 )
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._http_errors import is_router_404, raise_for_status
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._downloads import download_to_temp
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError, KoreaiError, UnsafeArchive
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import (
     apply_attributes, file_options_from, place_file, remove_quietly, temp_file_beside,
 )
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._http_errors import is_router_404, raise_for_status
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._kinds import other_kind
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import Job, started_job
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Call, Wait

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import pretty_json
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import check_owners, owner_named
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._backups import start_backup
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._http_errors import raise_for_status
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._deploy import deploy_steps
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._downloads import download_to_temp
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import start_export
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import remove_quietly
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._http_errors import raise_for_status
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import Job, started_job
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import (
     DEFAULT_MEMBER_NAMES, ROLE_NAMES, ROLES, Member, assert_no_placeholder, changed_roles, definition_digest, differing_keys,
