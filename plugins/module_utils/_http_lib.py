@@ -8,6 +8,9 @@ fails with missing_required_lib (REQUESTS_IMPORT_ERROR says why), before any
 request.
 """
 
+__all__ = ["HAS_REQUESTS", "REQUESTS_IMPORT_ERROR", "HTTPAdapter", "Retry", "exception_reason", "is_refused", "is_timeout",
+           "requests", "urllib3_exceptions"]  # the modules and classes are imported here for the other files
+
 try:
     import requests
     from requests.adapters import HTTPAdapter

@@ -86,10 +86,11 @@ if HAS_REQUESTS:
             self.auth(prepared_request)
 
 
-def new_session(auth, retry, pool_size, refuse_plain_http):
-    """A ScopedSession sending with auth, retrying by retry (a urllib3 Retry), with pool_size connections per host."""
+def new_session(api_key, origin, retry, pool_size, refuse_plain_http):
+    """A ScopedSession that sends api_key to origin only, retries by retry (a urllib3 Retry) and keeps pool_size
+    connections per host."""
     session = ScopedSession()
-    session.auth = auth
+    session.auth = ApiKeyAuth(api_key, origin)
     session.refuse_plain_http = refuse_plain_http
     session.headers["Accept"] = "application/json"
     session.headers["User-Agent"] = user_agent()

@@ -27,7 +27,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._retries imp
     Throttle, capped_wait, parse_retry_after, retry_policy,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._sessions import (
-    ApiKeyAuth, CrossOriginRedirect, PlainHttpRefused, new_session,
+    CrossOriginRedirect, PlainHttpRefused, new_session,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._urls import display_url, origin_of
 
@@ -71,16 +71,15 @@ class ApiClient:
         self._prepared_gets = {}  # url -> (the session's cookies then, the GET prepared for it)
         # passed on every request: a session's verify would lose to REQUESTS_CA_BUNDLE in the environment
         self._verify = (ca_path or True) if validate_certs else False
-        auth = ApiKeyAuth(api_key, self.origin)
-        self._get_session = self._session(auth, pool_size, "GET")
-        self._post_session = self._session(auth, pool_size, "POST")
+        self._get_session = self._session(api_key, pool_size, "GET")
+        self._post_session = self._session(api_key, pool_size, "POST")
         # POSTs that change nothing (an export starts a job that only reads) retry as reads do
-        self._read_post_session = self._session(auth, pool_size, "POST", changes_nothing=True)
+        self._read_post_session = self._session(api_key, pool_size, "POST", changes_nothing=True)
         self.max_download_bytes, self.download_seconds = download_limits
 
-    def _session(self, auth, pool_size, method, changes_nothing=False):
+    def _session(self, api_key, pool_size, method, changes_nothing=False):
         retry = retry_policy(self.retries, self.throttle, self.bound_wait, method, changes_nothing)
-        return new_session(auth, retry, pool_size, self.refuse_plain_http)
+        return new_session(api_key, self.origin, retry, pool_size, self.refuse_plain_http)
 
     def bound_wait(self, seconds):
         """seconds, cut to RETRY_AFTER_MAX and to the deadline of this thread's current request."""
