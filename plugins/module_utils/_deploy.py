@@ -11,7 +11,7 @@ always reported as a change.
 
 from dataclasses import dataclass
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import raise_for_status
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._http_errors import raise_for_status
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import Job, started_job
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Call, Wait
@@ -35,7 +35,7 @@ def start_deploy(client, workflow_id, state="deployed"):
     response = client.post_on_route(workflow_id, verb, json={"isAsync": True} if verb == "deploy" else {})
     raise_for_status(response, client, action, scope=scope,
                      not_found="%s not found on %s" % (client.kind.describe(workflow_id), client.origin))
-    return started_job(client, response, Job(action, workflow_id), done_is_enough=True)
+    return started_job(client, response, Job(action, workflow_id, scope=scope), done_is_enough=True)
 
 
 def deploy_steps(client, workflow_id, state, result):

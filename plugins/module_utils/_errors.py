@@ -48,11 +48,12 @@ class RateLimited(ApiError):
 
 
 class JobFailed(KoreaiError):
-    """The export job ended with status FAILED."""
+    """A job on the server (an export, import or deploy) ended with a failure status, or its dock status belongs to
+    another workflow."""
 
 
 class JobTimeout(KoreaiError):
-    """The export job did not finish within wait_timeout."""
+    """A job on the server (an export, import or deploy) did not finish within wait_timeout."""
 
 
 class DownloadError(KoreaiError):

@@ -15,15 +15,18 @@ import time
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import (
     DEFAULT_OPTIONS, archive_diff, check_archive_owner, download_cap, extract_archive, file_sha256, inspect_archive,
 )
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import display_url, is_router_404, raise_for_status
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._downloads import download_to_temp
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError, KoreaiError, UnsafeArchive
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import (
     apply_attributes, file_options_from, place_file, remove_quietly, temp_file_beside,
 )
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._http_errors import is_router_404, raise_for_status
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._kinds import other_kind
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import Job, started_job
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Call, Wait
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._urls import display_url
 
+EXPORT_SCOPE = "Export workflow"
 DOWNLOAD_ATTEMPTS = 3
 
 
@@ -36,9 +39,9 @@ def start_export(client, workflow_id, flow_id=None):
     if is_router_404(response):
         raise ApiError("%s: no export route answered at %s (every spelling got the web server's 404 page)%s" % (
             action, display_url(client.base_url), _route_hint(client, workflow_id, params)), status=404, stops_batch=True)
-    raise_for_status(response, client, action, not_found="%s%s not found on %s" % (
+    raise_for_status(response, client, action, scope=EXPORT_SCOPE, not_found="%s%s not found on %s" % (
         kind.describe(workflow_id), " with flow_id %s" % flow_id if flow_id else "", client.origin))
-    return started_job(client, response, Job(action, workflow_id, flow_id, owner_checked=True))
+    return started_job(client, response, Job(action, workflow_id, flow_id, owner_checked=True, scope=EXPORT_SCOPE))
 
 
 def _route_hint(client, workflow_id, params):
@@ -54,7 +57,8 @@ def _route_hint(client, workflow_id, params):
 def resumed_job(request, kind):
     """The Job of an export started earlier, from the ids the user kept."""
     return Job("export of %s" % kind.describe(request.workflow_id), request.workflow_id, request.flow_id,
-               dock_status_id=request.dock_status_id, download_url=request.download_url, owner_checked=True)
+               dock_status_id=request.dock_status_id, download_url=request.download_url, owner_checked=True,
+               scope=EXPORT_SCOPE)
 
 
 def existing_digest(path, options=DEFAULT_OPTIONS):
@@ -72,21 +76,17 @@ def download_once(client, request, job, module, options, time_limit=None):
     seconds when given) and verify it belongs to the workflow asked for; no temp file survives a failure."""
     action = "download of %s" % client.kind.describe(request.workflow_id)
     deadline = time.monotonic() + time_limit if time_limit else None
-    path = None
-    try:
-        path, handle = temp_file_beside(request.dest, module)
-        with handle:
-            _size, content_type = client.download(job.download_url, handle, action, download_cap(options.max_archive_bytes),
-                                                  deadline)
+
+    def verified(path, content_type):
         archive = inspect_archive(path, "%s (%s)" % (action, content_type or "no content type"), options)
         check_archive_owner(path, request.workflow_id, client.kind)
-        return path, archive
-    except BaseException as exc:
-        if path:
-            remove_quietly(path)
-        if isinstance(exc, OSError):  # disk full, read-only or missing directory
-            raise KoreaiError("cannot write the download beside dest %s: %s" % (request.dest, exc.strerror or exc))
-        raise
+        return archive
+
+    try:
+        return download_to_temp(client, job.download_url, action, lambda: temp_file_beside(request.dest, module),
+                                verified, download_cap(options.max_archive_bytes), deadline)
+    except OSError as exc:  # disk full, read-only or missing directory
+        raise KoreaiError("cannot write the download beside dest %s: %s" % (request.dest, exc.strerror or exc))
 
 
 class Fetched:
@@ -116,7 +116,7 @@ def fetch_archive(client, request, job, module, options, time_limit=None):
 
 def job_facts(job):
     """The result fields a Job provides."""
-    return dict(dock_status_id=job.dock_status_id, export_job_id=job.export_job_id, status=job.status,
+    return dict(dock_status_id=job.dock_status_id, export_job_id=job.job_id, status=job.status,
                 download_url=job.download_url)
 
 

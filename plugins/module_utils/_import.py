@@ -14,17 +14,18 @@ definition -> ``workflowDataFileId``, environment variables -> ``envVariablesFil
 import json
 import os
 import posixpath
-import shutil
 import tempfile
 from dataclasses import dataclass
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import pretty_json
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import check_owners, owner_named
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._backups import start_backup
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import raise_for_status
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._deploy import deploy_steps
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._downloads import download_to_temp
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import start_export
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import remove_quietly
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._http_errors import raise_for_status
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import Job, started_job
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import (
     DEFAULT_MEMBER_NAMES, ROLE_NAMES, ROLES, Member, assert_no_placeholder, changed_roles, definition_digest, differing_keys,
@@ -71,21 +72,31 @@ class ImportOptions:
 
 
 def fetch_members(client, job, keep_as=None):
-    """Download a finished export into a private temp directory and return its {role: Member}; nothing is kept
+    """Download a finished export into a private temp file and return its {role: Member}; nothing is kept
     (but the archive at keep_as, a private file of the caller's, when given)."""
     if not job.download_url:
         raise DownloadError("%s succeeded but gave no download URL" % job.action)
-    directory = tempfile.mkdtemp(prefix="koreai-compare-")
-    try:
-        path = keep_as or os.path.join(directory, "target.zip")
-        with open(path, "wb") as handle:
-            client.download(job.download_url, handle, "download of the %s" % job.action)
+
+    def members_checked(path, _content_type):
         members = members_of_archive(path, "the %s" % job.action)
         check_owners({member.name: owner_named(member.document) for role, member in members.items() if role != "env"},
                      job.workflow_id, client.kind)  # from the documents just read, not a second pass over the zip
         return members
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
+
+    path, members = download_to_temp(client, job.download_url, "download of the %s" % job.action,
+                                     lambda: _compare_file(keep_as), members_checked)
+    if not keep_as:
+        remove_quietly(path)
+    return members
+
+
+def _compare_file(keep_as=None):
+    """(path, open binary handle) of the file the compare export is written to: keep_as (created private by the
+    caller), else a new 0600 temp file."""
+    if keep_as:
+        return keep_as, open(keep_as, "wb")
+    fd, path = tempfile.mkstemp(prefix="koreai-compare-", suffix=".zip")
+    return path, os.fdopen(fd, "wb")
 
 
 def start_import(client, workflow_id, name, file_ids):
@@ -102,7 +113,7 @@ def start_import(client, workflow_id, name, file_ids):
     response = client.post(url, json=body)
     raise_for_status(response, client, action, scope=IMPORT_SCOPE,
                      not_found="%s not found on %s" % (kind.describe(workflow_id), client.origin))
-    return started_job(client, response, Job(action, workflow_id))
+    return started_job(client, response, Job(action, workflow_id, scope=IMPORT_SCOPE))
 
 
 def member_bytes(member):

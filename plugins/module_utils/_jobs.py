@@ -14,7 +14,7 @@ statuses in any case. Unknown keys are ignored.
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import parse_json, raise_for_status
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._http_errors import parse_json, raise_for_status
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, JobFailed
 
 DOCK_STATUS_ID_KEYS = ("dockStatusId", "dock-statusId", "dockstatusId", "dock_status_id", "_id")
@@ -34,20 +34,23 @@ RUNNING_STATUSES = frozenset(("IN_PROGRESS", "QUEUED", "PENDING", "RUNNING", "ST
 class Job:
     """What is known about one job on the server (an export, import or deploy).
 
-    With owner_checked, the dock status must name workflow_id (a resumed export must not save another workflow).
+    job_id is the server's id of the job (exportJobId, importJobId or jobId); scope, the API scope that started it
+    (named when the key is refused while following it). With owner_checked, the dock status must name workflow_id
+    (a resumed export must not save another workflow).
     """
 
     action: str
     workflow_id: str = None
     flow_id: str = None
     dock_status_id: str = None
-    export_job_id: str = None
+    job_id: str = None
     download_url: str = None
     status: str = None
     percentage_complete: float = None
     server_workflow_id: str = None
     owner_checked: bool = False
     failure: dict = field(default_factory=dict)
+    scope: str = None
 
     @property
     def succeeded(self):
@@ -92,7 +95,7 @@ def parse_json_object(response, action):
 def update_job(job, document, base_url):
     """Fold a POST answer or a dock status document into job."""
     job.dock_status_id = job.dock_status_id or _text(find_value(document, DOCK_STATUS_ID_KEYS))
-    job.export_job_id = _text(find_value(document, ("exportJobId", "importJobId", "jobId"))) or job.export_job_id
+    job.job_id = _text(find_value(document, ("exportJobId", "importJobId", "jobId"))) or job.job_id
     job.server_workflow_id = _text(find_value(document, ENTITY_ID_KEYS)) or job.server_workflow_id
     download_url = find_value(document, DOWNLOAD_URL_KEYS)
     if isinstance(download_url, str):
@@ -139,7 +142,8 @@ def read_dock_status(client, dock_status_id, job=None, deadline=None):
     action = "dock status %s of the %s" % (dock_status_id, job.action) if job else "dock status %s" % dock_status_id
     job = job or Job("job of dock status %s" % dock_status_id, dock_status_id=dock_status_id)
     response = client.get(client.api_url("api", "public", "dock-status", dock_status_id), deadline=deadline)
-    raise_for_status(response, client, action, not_found="dock status %s not found on %s" % (dock_status_id, client.origin))
+    raise_for_status(response, client, action, scope=job.scope,
+                     not_found="dock status %s not found on %s" % (dock_status_id, client.origin))
     document = parse_json_object(response, action)
     return update_job(job, document, client.base_url), document
 

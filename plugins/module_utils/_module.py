@@ -15,10 +15,11 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import (
-    HAS_REQUESTS, REQUESTS_IMPORT_ERROR, client_from_params, connection_argument_spec, connection_problems,
-    connection_warnings,
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._connection import (
+    connection_argument_spec, connection_problems, connection_warnings,
 )
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._http_lib import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport import client_from_params
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import scrub
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import RUNNER_DEFAULTS, check_runner_options
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Runner, Settings

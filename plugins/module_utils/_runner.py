@@ -21,7 +21,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import display_url
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._urls import display_url
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import JobTimeout, KoreaiError, RateLimited
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import poll_job
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._poll_schedule import PollSchedule

@@ -11,7 +11,7 @@ what an import refers to. Uploads are POSTs, retried only where the server
 cannot have acted (the client's rule).
 """
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import raise_for_status
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._http_errors import raise_for_status
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import find_value, parse_json_object
 

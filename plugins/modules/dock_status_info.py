@@ -73,7 +73,7 @@ workflow_id:
   returned: success
   type: str
 export_job_id:
-  description: ID of the export job, when the server gives it.
+  description: ID of the export (or import) job, when the server gives it.
   returned: success
   type: str
 download_url:
@@ -110,7 +110,7 @@ def main():
     finally:
         client.close()
     module.exit_json(changed=False, dock_status_id=dock_status_id, status=job.status, done=job.succeeded or job.failed,
-                     succeeded=job.succeeded, workflow_id=job.server_workflow_id, export_job_id=job.export_job_id,
+                     succeeded=job.succeeded, workflow_id=job.server_workflow_id, export_job_id=job.job_id,
                      download_url=job.download_url, percentage_complete=job.percentage_complete, failure=job.failure,
                      document=document)
 

@@ -26,9 +26,10 @@ except ImportError:  # ansible-core before 2.19
         finally:
             basic._ANSIBLE_ARGS = saved  # pylint: disable=protected-access
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import ApiClient
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._downloads import download
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import start_export
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import poll_job
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport import ApiClient
 
 WRONG_KEY = "kg-test-wrong-5ecret-value"
 SHAPES = ("sample", "table", "relative", "lowercase", "underscore", "status_url", "tool", "extra")
@@ -63,7 +64,7 @@ def wait_for_success(client, job, timeout=5.0):
 def download_to(client, job, path):
     """Download the job's archive to path; return (bytes written, content type)."""
     with open(path, "wb") as handle:
-        return client.download(job.download_url, handle, "download of workflow %s" % job.workflow_id)
+        return download(client, job.download_url, handle, "download of workflow %s" % job.workflow_id)
 
 
 def export_to(client, workflow_id, path, flow_id=None):

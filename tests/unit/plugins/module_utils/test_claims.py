@@ -9,7 +9,7 @@ import stat
 import pytest
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils import _files
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import parse_retry_after
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._retries import parse_retry_after
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import sync_tree
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.test_runner import run
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to koreai.ai_for_process
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""_client: options, URLs, retries, throttling, timeouts, key scoping, TLS and error messages."""
+"""The HTTP client: options, URLs, retries, throttling, timeouts, key scoping, TLS and error messages."""
 
 import os
 import re
@@ -12,13 +12,14 @@ import time
 import pytest
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import inspect_archive
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import (
-    ApiClient, client_from_params, connection_problems, origin_of, raise_for_status,
-)
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._connection import connection_problems
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import start_export
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._http_errors import raise_for_status
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._import import start_import
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import Job, poll_job
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport import ApiClient, client_from_params
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._urls import origin_of
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import (
     WRONG_KEY, api_log, assert_no_key, download_to, export_to, new_client, wait_for_success, wait_until,
 )
@@ -444,6 +445,33 @@ def test_rejected_key(emulator):
     assert post["api_key_present"] and post["env"] is None
 
 
+@pytest.mark.parametrize("job_scope, lacks", [
+    ("Export workflow", 'the "Export workflow" scope'), ("Import workflow", 'the "Import workflow" scope'),
+    ("Deploy", 'the "Deploy" scope'), (None, "the scope this call needs"),
+])
+def test_key_refused_while_following_a_job_names_the_scope_of_that_job(emulator, client, job_scope, lacks):
+    started = start_export(client, "a-0001")
+    refused = ApiClient(emulator.url, WRONG_KEY, timeout=5, retries=0)
+    job = Job("the job", "a-0001", dock_status_id=started.dock_status_id, scope=job_scope)
+    try:
+        with pytest.raises(ApiError) as info:
+            poll_job(refused, job)
+    finally:
+        refused.close()
+    assert info.value.message.startswith("the API key was refused by %s or lacks %s (HTTP 401: " % (client.origin, lacks))
+
+
+def test_key_refused_on_an_import_names_the_import_scope(emulator):
+    client = ApiClient(emulator.url, WRONG_KEY, timeout=5, retries=0)
+    try:
+        with pytest.raises(ApiError) as info:
+            start_import(client, "a-0001", None, IMPORT_FILES)
+    finally:
+        client.close()
+    assert info.value.message.startswith('the API key was refused by %s or lacks the "Import workflow" scope (HTTP 401: '
+                                         % client.origin)
+
+
 def test_forbidden_response_message(emulator, client):
     job = wait_for_success(client, start_export(client, "a-0001"))
     emulator.fault("a-0001", "download_403")
@@ -451,7 +479,7 @@ def test_forbidden_response_message(emulator, client):
     with pytest.raises(ApiError) as info:
         raise_for_status(response, client, "download")
     assert info.value.status == 403
-    assert info.value.message.startswith('the API key was refused by %s or lacks the "Export workflow" scope '
+    assert info.value.message.startswith('the API key was refused by %s or lacks the scope this call needs '
                                          '(HTTP 403: Forbidden: signature expired)' % client.origin)
     assert_no_key(info.value, emulator)
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to koreai.ai_for_process
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""_client hardening: option checks, warnings, server messages, rate limits, transport rules, downloads, retries.
+"""HTTP client hardening: option checks, warnings, server messages, rate limits, transport rules, downloads, retries.
 
 Server behaviours the emulator does not serve come from a small local http.server that answers a script per path.
 """
@@ -18,15 +18,19 @@ import urllib3.util.connection
 import yaml
 
 from ansible_collections.koreai.ai_for_process.plugins.doc_fragments.connection import ModuleDocFragment
-from ansible_collections.koreai.ai_for_process.plugins.module_utils import _client
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import (
-    RETRY_AFTER_MAX, ApiClient, api_key_problem, client_from_params, connection_argument_spec, connection_problems,
-    connection_warnings, display_url, parse_json, raise_for_status,
+from ansible_collections.koreai.ai_for_process.plugins.module_utils import _retries
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._connection import (
+    api_key_problem, connection_argument_spec, connection_problems, connection_warnings,
 )
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._downloads import download
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import (
     ApiError, DownloadError, DownloadLimit, KoreaiError, RateLimited,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import start_export
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._http_errors import parse_json, raise_for_status
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._retries import RETRY_AFTER_MAX
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport import ApiClient, client_from_params
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._urls import display_url
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import (
     api_log, assert_no_key, new_client, wait_for_success,
 )
@@ -249,8 +253,8 @@ def test_refused_key_names_the_scope_of_the_action(local, local_client, status, 
         else:
             raise_for_status(response, local_client, "export")
     assert info.value.message == (
-        'the API key was refused by %s or lacks the "%s" scope (HTTP %d: Invalid API key); check api_key and the '
-        "scopes of its API app" % (local_client.origin, scope or "Export workflow", status))
+        "the API key was refused by %s or lacks %s (HTTP %d: Invalid API key); check api_key and the scopes of its "
+        "API app" % (local_client.origin, 'the "%s" scope' % scope if scope else "the scope this call needs", status))
     assert info.value.status == status
     assert local.requests[0]["headers"]["x-api-key"] == KEY
 
@@ -310,7 +314,7 @@ def test_rate_limited_retry_after_is_capped(local, local_client, retry_after, ex
 
 
 def test_a_day_long_retry_after_is_cut_to_the_cap(local, monkeypatch):
-    monkeypatch.setattr(_client, "RETRY_AFTER_MAX", 0.4)
+    monkeypatch.setattr(_retries, "RETRY_AFTER_MAX", 0.4)
     url = local.answer("/api/status", (429, {"Retry-After": "86400"}, ""), (200, JSON, "{}"))
     client = ApiClient(local.url, KEY, retries=2)
     try:
@@ -361,7 +365,7 @@ def test_post_server_error_says_it_was_not_retried_on_purpose(local, status):
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_export_post_server_error_is_retried_and_says_a_rerun_starts_it_again(local, status, monkeypatch):
-    monkeypatch.setattr(_client, "BACKOFF_FACTOR", 0.01)
+    monkeypatch.setattr(_retries, "BACKOFF_FACTOR", 0.01)
     url = local.answer("/api/public/workflows/w1/export", (status, JSON, '{"message": "busy"}'))
     client = ApiClient(local.url, KEY, retries=2)
     try:
@@ -386,7 +390,7 @@ SIGNED = "?X-Amz-Signature=SIGNATURE-5ecret&X-Amz-Expires=60"
 def test_download_refused_on_another_origin_says_the_key_was_not_sent(emulator, client, local, tmp_path, status):
     url = local.answer("/storage/a.zip", (status, JSON, '{"message": "Access denied"}')) + SIGNED
     with open(tmp_path / "a.zip", "wb") as handle, pytest.raises(ApiError) as info:
-        client.download(url, handle, "download of workflow a-0001")
+        download(client, url, handle, "download of workflow a-0001")
     assert info.value.status == status
     assert info.value.message.startswith(
         "download of workflow a-0001: the download URL is on another origin (%s), which refused it (HTTP %d: "
@@ -400,7 +404,7 @@ def test_download_refused_on_another_origin_says_the_key_was_not_sent(emulator, 
 def test_download_gone_on_another_origin_says_run_again(client, local, tmp_path, status):
     url = local.answer("/storage/a.zip", (status, {}, "")) + SIGNED
     with open(tmp_path / "a.zip", "wb") as handle, pytest.raises(ApiError) as info:
-        client.download(url, handle, "download of workflow a-0001")
+        download(client, url, handle, "download of workflow a-0001")
     assert info.value.message == ("download of workflow a-0001: the download URL was refused or has expired (HTTP %d: "
                                   "an empty body); run the task again to start a new export" % status)
 
@@ -410,7 +414,7 @@ def test_https_host_refuses_a_plain_http_download_url(emulator, local, tmp_path)
     client = new_client(emulator, host=emulator.https_url, ca_path=emulator.ca_file)
     try:
         with open(tmp_path / "a.zip", "wb") as handle, pytest.raises(DownloadError) as info:
-            client.download(url + SIGNED, handle, "download of workflow a-0001")
+            download(client, url + SIGNED, handle, "download of workflow a-0001")
     finally:
         client.close()
     assert info.value.message.startswith(
@@ -426,11 +430,11 @@ def test_https_host_refuses_a_redirect_to_plain_http(emulator, tmp_path):
         job = wait_for_success(client, start_export(client, "a-0006"))
         emulator.fault("a-0006", "download_redirect_second_origin")
         with open(tmp_path / "a.zip", "wb") as handle, pytest.raises(DownloadError) as info:
-            client.download(job.download_url, handle, "download of workflow a-0006")
+            download(client, job.download_url, handle, "download of workflow a-0006")
     finally:
         client.close()
     assert info.value.message.startswith("GET %s was redirected to %s/storage/exports/" % (
-        _client.display_url(job.download_url), emulator.second_url))
+        display_url(job.download_url), emulator.second_url))
     assert "plain http while host is https" in info.value.message
     assert not api_log(emulator, origin="second")
 
@@ -440,7 +444,7 @@ def test_allow_http_downloads_accepts_them(emulator, local, tmp_path):
     client = new_client(emulator, host=emulator.https_url, ca_path=emulator.ca_file, allow_http_downloads=True)
     try:
         with open(tmp_path / "a.zip", "wb") as handle:
-            assert client.download(url, handle, "download") == (10, "application/zip")
+            assert download(client, url, handle, "download") == (10, "application/zip")
     finally:
         client.close()
 
@@ -450,7 +454,7 @@ def test_gzip_download_is_decoded_and_raw_bytes_are_counted(local, local_client,
     compressed = gzip.compress(content)
     url = local.answer("/storage/a.zip", (200, {"Content-Encoding": "gzip", "Content-Type": "application/zip"}, compressed))
     with open(tmp_path / "a.zip", "wb") as handle:
-        written, content_type = local_client.download(url, handle, "download")
+        written, content_type = download(local_client, url, handle, "download")
     assert written == len(content) and content_type == "application/zip"
     assert (tmp_path / "a.zip").read_bytes() == content
     assert local.requests[0]["headers"]["Accept-Encoding"] == "identity"
@@ -459,7 +463,7 @@ def test_gzip_download_is_decoded_and_raw_bytes_are_counted(local, local_client,
 def test_download_larger_than_max_bytes(local, local_client, tmp_path):
     url = local.answer("/storage/a.zip", (200, {}, bytes(3000)))
     with open(tmp_path / "a.zip", "wb") as handle, pytest.raises(DownloadLimit) as info:
-        local_client.download(url, handle, "download", max_bytes=1000)
+        download(local_client, url, handle, "download", max_bytes=1000)
     assert info.value.message.startswith("download: refused, the server announces 3000 bytes, more than the 1000 bytes "
                                          "max_archive_bytes allows: nothing was kept")
 
@@ -477,7 +481,7 @@ def test_display_url(url, shown):
 def test_unreachable_download_message_has_no_query_string(local_client, tmp_path):
     port = free_port()
     with open(tmp_path / "a.zip", "wb") as handle, pytest.raises(ApiError) as info:
-        local_client.download("http://127.0.0.1:%d/a.zip%s" % (port, SIGNED), handle, "download")
+        download(local_client, "http://127.0.0.1:%d/a.zip%s" % (port, SIGNED), handle, "download")
     assert info.value.message.startswith("could not reach http://127.0.0.1:%d for GET /a.zip (" % port)
     assert "SIGNATURE" not in info.value.message and "X-Amz" not in info.value.message
 

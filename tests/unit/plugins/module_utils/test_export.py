@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, quote
 import pytest
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import inspect_archive
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import ApiClient
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport import ApiClient
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, JobFailed
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import start_export
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import (
@@ -75,7 +75,7 @@ def test_update_job_reads_every_post_shape(document):
     job = update_job(export_job("a-1", "cf-1"), document, BASE)
     assert (job.workflow_id, job.flow_id) == ("a-1", "cf-1")  # toolId never replaces the requested id
     assert job.dock_status_id == "ds-a"
-    assert job.export_job_id == "workflow-ej-1"
+    assert job.job_id == "workflow-ej-1"
     assert job.status == IN_PROGRESS
     assert job.download_url == BASE + "/api/v1/account/exports/t1"
     assert job.failure == {}
@@ -106,7 +106,7 @@ def test_update_job_dock_status_documents():
     job = update_job(export_job("a-1"), {"dockStatusId": "ds-post", "status": "IN_PROGRESS", "exportJobId": "ej-1",
                                          "downloadURL": BASE + "/first"}, BASE)
     update_job(job, {"_id": "ds-other", "workflowId": "a-1", "status": "in_progress", "percentageComplete": 42.5}, BASE)
-    assert (job.dock_status_id, job.export_job_id, job.percentage_complete) == ("ds-post", "ej-1", 42.5)
+    assert (job.dock_status_id, job.job_id, job.percentage_complete) == ("ds-post", "ej-1", 42.5)
     assert job.download_url == BASE + "/first"  # a status without a URL keeps the POST's
     update_job(job, {"_id": "ds-post", "status": "Success", "percentageComplete": 100,
                      "response": {"downloadUrl": " /from-status "}}, BASE)
@@ -147,7 +147,7 @@ def test_start_export_every_shape(emulator, client, shape, tmp_path):
     emulator.config(shape=shape)
     job = start_export(client, "a-0003", "cf-0003")
     assert job.dock_status_id.startswith("ds-")
-    assert job.export_job_id.startswith("workflow-ej-")
+    assert job.job_id.startswith("workflow-ej-")
     assert (job.workflow_id, job.flow_id, job.status) == ("a-0003", "cf-0003", IN_PROGRESS)
     prefix = emulator.url + "/api/v1/account/exports/"
     if shape == "status_url":

@@ -6,21 +6,22 @@ and deadlines, archives of another workflow, kind hints and download URLs kept o
 
 import json
 import os
+import tempfile
 import time
 
 import pytest
 import yaml
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import ExtractOptions
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import (
-    COLLECTION_VERSION, display_url, origin_of, user_agent,
-)
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import ExtractOptions, inspect_archive
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._deploy import start_deploy
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadLimit, UnsafeArchive
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._downloads import download, download_to_temp
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError, DownloadLimit, UnsafeArchive
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import ExportOperation, start_export
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._import import fetch_members, start_import
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export_requests import plan_requests
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._sessions import COLLECTION_VERSION, user_agent
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._urls import display_url, origin_of
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._upload import upload_file
 from ansible_collections.koreai.ai_for_process.plugins.modules import workflow_export
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import (
@@ -54,7 +55,7 @@ def test_collection_version_is_galaxy_yml_version():
 def test_every_request_names_the_collection_ansible_and_requests(emulator, client, tmp_path):
     job = wait_for_success(client, start_export(client, "a-0001"))
     with open(tmp_path / "a.zip", "wb") as handle:
-        client.download(job.download_url, handle, "download")
+        download(client, job.download_url, handle, "download")
     agents = {entry["user_agent"] for entry in api_log(emulator)}
     assert agents == {user_agent()}
     name, core, library = user_agent().split(" ")
@@ -135,7 +136,7 @@ def test_endless_download_stops_at_the_cap_quickly(emulator, client, tmp_path):
     emulator.fault("a-0001", "download_endless", times=1)
     started = time.monotonic()
     with open(tmp_path / "a.zip", "wb") as handle, pytest.raises(DownloadLimit) as info:
-        client.download(job.download_url, handle, "download of workflow a-0001", max_bytes=4 * 1024 * 1024)
+        download(client, job.download_url, handle, "download of workflow a-0001", max_bytes=4 * 1024 * 1024)
     assert time.monotonic() - started < 5
     assert "sent more than that, more than the 4194304 bytes max_archive_bytes allows" in info.value.message
     assert os.path.getsize(tmp_path / "a.zip") <= 4 * 1024 * 1024
@@ -154,7 +155,7 @@ def test_dripping_download_is_cut_at_the_deadline(emulator, client, tmp_path):
     emulator.fault("a-0001", "download_drip", times=1, delay=2)
     started = time.monotonic()
     with open(tmp_path / "a.zip", "wb") as handle, pytest.raises(DownloadLimit) as info:
-        client.download(job.download_url, handle, "download of workflow a-0001", deadline=started + 1.0)
+        download(client, job.download_url, handle, "download of workflow a-0001", deadline=started + 1.0)
     assert time.monotonic() - started < 2.5
     assert info.value.message.startswith("download of workflow a-0001: did not finish within wait_timeout")
 
@@ -185,6 +186,53 @@ def test_archive_of_another_workflow_fails_the_compare_export_of_an_import(emula
     with pytest.raises(UnsafeArchive) as info:
         fetch_members(client, job)
     assert "belongs to workflow a-0002" in info.value.message
+
+
+@pytest.mark.parametrize("fault", [None, "download_other_workflow", "download_endless", "download_truncated"])
+def test_compare_export_of_an_import_leaves_no_temp_file(emulator, tmp_path, monkeypatch, fault):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    client = new_client(emulator, download_limits=(1024 * 1024, None))
+    try:
+        job = wait_for_success(client, start_export(client, "a-0001"))
+        if fault:
+            emulator.fault("a-0001", fault, times=1)
+            with pytest.raises((ApiError, DownloadLimit, DownloadError, UnsafeArchive)):
+                fetch_members(client, job)
+        else:
+            assert sorted(fetch_members(client, job)) == ["app", "env", "flow"]
+    finally:
+        client.close()
+    assert os.listdir(tmp_path) == []
+
+
+def test_compare_export_kept_as_the_callers_file(emulator, client, tmp_path):
+    keep_as = tmp_path / "staging.part"
+    keep_as.write_bytes(b"")
+    job = wait_for_success(client, start_export(client, "a-0001"))
+    members = fetch_members(client, job, str(keep_as))
+    assert os.listdir(tmp_path) == ["staging.part"]
+    assert inspect_archive(str(keep_as)).content_digest == emulator.expected("dev", "a-0001")["content_digest"]
+    assert sorted(members) == ["app", "env", "flow"]
+
+
+def test_download_to_temp_removes_the_file_when_reading_it_fails(emulator, client, tmp_path):
+    job = wait_for_success(client, start_export(client, "a-0001"))
+    seen = []
+
+    def new_temp():
+        path = str(tmp_path / "a.part")
+        return path, open(path, "wb")
+
+    def read(path, content_type):
+        seen.append((os.path.getsize(path) > 0, content_type))
+        raise UnsafeArchive("refused")
+
+    with pytest.raises(UnsafeArchive):
+        download_to_temp(client, job.download_url, "download", new_temp, read)
+    assert seen == [(True, "application/zip")]
+    assert os.listdir(tmp_path) == []
+    path, content_type = download_to_temp(client, job.download_url, "download", new_temp, lambda path, kind: kind)
+    assert (path, content_type) == (str(tmp_path / "a.part"), "application/zip")
 
 
 # --- kind hints -------------------------------------------------------------------------------------
