@@ -36,9 +36,8 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._secret_fill
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Call, Calls, Wait
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import masked_for_diff
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._upload import upload_file
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._upload import IMPORT_SCOPE, upload_file
 
-IMPORT_SCOPE = "Import workflow"
 BODY_FIELDS = {"flow": "flowDataFileId", "app": "workflowDataFileId", "env": "envVariablesFileId"}  # app: the kind's
 WARNED_KEYS_SHOWN = 5
 

@@ -17,7 +17,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import
 
 FILE_ID_KEYS = ("fileId", "file_id", "_id", "id")
 SESSION_ID_KEYS = ("sessionId", "session_id", "_id", "id")
-UPLOAD_SCOPE = "Import workflow"
+IMPORT_SCOPE = "Import workflow"  # the key scope of uploads and imports
 DEFAULT_CHUNK_SIZE = 25 * 1024 * 1024  # workflow_import's chunk_size
 DEFAULT_FILE_CONTEXT = "bulkImport"  # workflow_import's file_context
 SMALLEST_CHUNK = 256  # chunks are halved after an HTTP 413 down to this size
@@ -25,7 +25,7 @@ CONTENT_TYPE = "application/json"
 
 
 def _answer_value(response, client, action, keys, what):
-    raise_for_status(response, client, action, scope=UPLOAD_SCOPE)
+    raise_for_status(response, client, action, scope=IMPORT_SCOPE)
     value = find_value(parse_json_object(response, action), keys)
     if value in (None, "") or isinstance(value, (dict, list)):
         raise ApiError("%s: the answer holds no %s (looked for %s)" % (action, what, ", ".join(keys)),
@@ -66,6 +66,6 @@ def upload_in_session(client, file_name, content, file_context, chunk_size):
     for number, chunk in enumerate(chunks):
         response = client.post(client.api_url("api", "public", "files", "session", session_id),
                                data={"chunkNumber": str(number)}, files={"file": (file_name, chunk, CONTENT_TYPE)})
-        raise_for_status(response, client, "%s, chunk %d of %d" % (action, number + 1, len(chunks)), scope=UPLOAD_SCOPE)
+        raise_for_status(response, client, "%s, chunk %d of %d" % (action, number + 1, len(chunks)), scope=IMPORT_SCOPE)
     response = client.post(client.api_url("api", "public", "files", "session", session_id, "complete"))
     return _answer_value(response, client, action, FILE_ID_KEYS, "file id")
