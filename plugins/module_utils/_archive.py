@@ -32,7 +32,8 @@ import zlib
 from dataclasses import dataclass
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import DownloadError, UnsafeArchive
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import STATE_FILE, FileOptions, sync_tree_from
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_options import FileOptions
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._tree_writer import STATE_FILE, sync_tree_from
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import (
     PLACEHOLDER, masked_for_diff, member_role, redacted,
 )

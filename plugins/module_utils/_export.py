@@ -17,9 +17,8 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive imp
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import display_url, is_router_404, raise_for_status
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError, KoreaiError, UnsafeArchive
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import (
-    apply_attributes, file_options_from, place_file, remove_quietly, temp_file_beside,
-)
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_options import apply_attributes, file_options_from
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_writes import place_file, remove_quietly, temp_file_beside
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._kinds import other_kind
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import Job, started_job
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Call, Wait

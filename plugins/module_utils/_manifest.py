@@ -16,9 +16,8 @@ import re
 import time
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import file_sha256
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import (
-    apply_attributes, file_options_from, write_private,
-)
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_options import apply_attributes, file_options_from
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_writes import write_private
 
 FILE_KEYS = ("sha256", "content_digest", "size", "dock_status_id", "export_job_id")
 URL_QUERY = re.compile(r"(https?://[^\s?#'\"]+)[?#][^\s'\"]*")

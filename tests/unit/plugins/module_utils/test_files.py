@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to koreai.ai_for_process
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""_files: private files from the first byte, atomic replacement, and trees that never follow a link."""
+"""_file_options, _file_writes and _tree_writer: private files from the first byte, atomic replacement, and trees that never follow a link."""
 
 import errno
 import json
@@ -10,10 +10,10 @@ import stat
 
 import pytest
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import (
-    STATE_FILE, FileOptionError, FileOptions, UnsafePath, make_private_dirs, parse_mode, place_private,
-    remove_quietly, sync_tree, sync_tree_from, temp_file_beside, write_private,
-)
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_options import FileOptionError, FileOptions, make_private_dirs, parse_mode
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_writes import place_private, remove_quietly, temp_file_beside, write_private
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._tree_writer import STATE_FILE, UnsafePath, sync_tree_from
+from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import sources, sync_tree
 
 FILES = {"flow_definition.json": b'{\n  "a": 1\n}\n', "nested/deeper/env_variables.json": b"{}\n", "nested/app.json": b"[]\n"}
 
@@ -34,10 +34,6 @@ def tree(root):
 
 def mode(path):
     return stat.S_IMODE(os.lstat(path).st_mode)
-
-
-def sources(files):
-    return {name: (lambda content=content: [content]) for name, content in files.items()}
 
 
 @pytest.fixture
