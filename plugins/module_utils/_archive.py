@@ -21,7 +21,6 @@ other members are copied raw.
 """
 
 import difflib
-import hashlib
 import json
 import os
 import posixpath
@@ -31,6 +30,9 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import (
+    canonical_json, framed_pairs, pretty_json, read_chunks, sha256_hex, sha256_hex_pair,
+)
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import DownloadError, UnsafeArchive
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_options import FileOptions
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._tree_writer import STATE_FILE, sync_tree_from
@@ -46,7 +48,6 @@ DEFAULT_MAX_MEMBER_BYTES = 256 * MIB
 MAX_COMPRESSION_RATIO = 200
 RATIO_CHECK_FROM = 64 * 1024  # smaller members cannot expand to much, whatever their ratio
 DIFF_SIZE_LIMIT = 64 * 1024
-CHUNK_SIZE = MIB
 
 
 def download_cap(max_archive_bytes=None):
@@ -80,14 +81,6 @@ class ArchiveInfo:
     change_digest: str = None
 
 
-def canonical_json(document):
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def pretty_json(document):
-    return (json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-
 def _is_json_member(info):
     return info.filename.lower().endswith(".json") and info.file_size <= CANONICAL_JSON_LIMIT
 
@@ -108,7 +101,7 @@ def _raw_chunks(archive, info):
     """A member's bytes in chunks, never more than its declared size."""
     left = info.file_size
     with archive.open(info) as member:
-        for chunk in iter(lambda: member.read(CHUNK_SIZE), b""):
+        for chunk in read_chunks(member):
             left -= len(chunk)
             if left < 0:
                 raise UnsafeArchive("refusing member %r: it holds more bytes than it declares" % info.filename)
@@ -177,25 +170,22 @@ def check_budgets(archive, options=DEFAULT_OPTIONS, description="the archive"):
         raise UnsafeArchive("refusing %s: %s" % (description, problem))
 
 
+def _archive_pairs(archive, description, redaction_key):
+    """The (as it is, as shown) chunk pairs of every member, each framed by its name, in name order."""
+    for info in _file_members(archive):
+        yield from framed_pairs(info.filename, _checked_pairs(archive, info, description, redaction_key))
+
+
 def inspect_archive(path, description="the download", options=DEFAULT_OPTIONS):
     """Check that path is a readable zip within the budgets and compute its member list and both digests."""
     try:
         with zipfile.ZipFile(path) as archive:
             check_budgets(archive, options, description)
-            change, shown = hashlib.sha256(), hashlib.sha256()
-            members = []
-            for info in _file_members(archive):
-                members.append(info.filename)
-                for digest in (change, shown):
-                    digest.update(info.filename.encode("utf-8") + b"\0")
-                for raw, redacted_chunk in _checked_pairs(archive, info, description, options.redaction_key):
-                    change.update(raw)
-                    shown.update(redacted_chunk)
-                for digest in (change, shown):
-                    digest.update(b"\0")
+            members = [info.filename for info in _file_members(archive)]
+            change, shown = sha256_hex_pair(_archive_pairs(archive, description, options.redaction_key))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError) as exc:
         raise DownloadError("%s is not a readable zip archive (%s)" % (description, exc))
-    return ArchiveInfo(members=members, content_digest=shown.hexdigest(), change_digest=change.hexdigest())
+    return ArchiveInfo(members=members, content_digest=shown, change_digest=change)
 
 
 OWNER_KEYS = ("workflowId", "toolId")  # top-level keys of the flow and app definitions that name their workflow
@@ -235,27 +225,12 @@ def check_archive_owner(path, workflow_id, kind="workflow"):
     check_owners(archive_owners(path), workflow_id, kind)
 
 
-def file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(CHUNK_SIZE), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 # --- diff ----------------------------------------------------------------------------
-
-
-def _member_digest(archive, info):
-    digest = hashlib.sha256()
-    for chunk in _member_chunks(archive, info):
-        digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _diff_view(archive, info):
     """(content digest, parsed JSON document or None when it is not shown) of one member."""
-    digest = _member_digest(archive, info)
+    digest = sha256_hex(_member_chunks(archive, info))
     if info.file_size > DIFF_SIZE_LIMIT or not _is_json_member(info):
         return digest, None
     return digest, _parsed_json(archive, info)

@@ -13,9 +13,10 @@ import os
 import time
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import (
-    DEFAULT_OPTIONS, archive_diff, check_archive_owner, download_cap, extract_archive, file_sha256, inspect_archive,
+    DEFAULT_OPTIONS, archive_diff, check_archive_owner, download_cap, extract_archive, inspect_archive,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import display_url, is_router_404, raise_for_status
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import file_sha256
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError, KoreaiError, UnsafeArchive
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_options import apply_attributes, file_options_from
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_writes import place_file, remove_quietly, temp_file_beside

@@ -15,11 +15,11 @@ import stat
 import tempfile
 import time
 
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import CHUNK_SIZE
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_options import (
     FileOptions, file_options_from, set_owner,
 )
 
-CHUNK_SIZE = 1024 * 1024
 UNSAFE_WRITE_ERRNOS = (errno.EBUSY, errno.EXDEV, errno.EPERM, errno.EACCES, errno.ETXTBSY)
 
 

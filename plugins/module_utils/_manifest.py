@@ -15,7 +15,7 @@ import os
 import re
 import time
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import file_sha256
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import file_sha256, pretty_json
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_options import apply_attributes, file_options_from
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_writes import write_private
 
@@ -70,7 +70,7 @@ def render_manifest(host, results, previous_entries, manifest_dir):
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     entries = [manifest_entry(result, previous_entries.get(result["workflow_id"]), manifest_dir, now) for result in results]
     document = {"host": host, "workflows": sorted(entries, key=lambda entry: entry["workflow_id"])}
-    return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    return pretty_json(document, escape_non_ascii=True)
 
 
 def save_manifest(path, host, results, options=None, check_mode=False):

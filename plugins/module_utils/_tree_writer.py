@@ -11,13 +11,13 @@ written with their sha256; a file is deleted only when that list names it and it
 holds what was written. Other files are left alone and reported.
 """
 
-import hashlib
 import json
 import os
 import secrets
 import stat
 from dataclasses import dataclass, field
 
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import pretty_json, read_chunks, sha256_hex
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_options import (
     PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, FileOptions, make_private_dirs, set_owner,
@@ -25,7 +25,6 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_option
 
 STATE_FILE = ".koreai-extract.json"
 TEMP_PREFIX = ".koreai-tmp-"
-CHUNK_SIZE = 1024 * 1024
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
 NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
@@ -155,10 +154,7 @@ def _sha256_at(dir_fd, name):
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             return None, None
-        digest = hashlib.sha256()
-        for chunk in iter(lambda: handle.read(CHUNK_SIZE), b""):
-            digest.update(chunk)
-    return digest.hexdigest(), info
+        return sha256_hex(read_chunks(handle)), info
 
 
 def _new_temp(dir_fd):
@@ -185,7 +181,7 @@ def _read_state(tree):
 
 def _state_bytes(files):
     document = {"about": "files written by koreai.ai_for_process; only these are ever deleted", "files": files}
-    return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    return pretty_json(document, escape_non_ascii=True)
 
 
 class _Writer:
@@ -203,7 +199,7 @@ class _Writer:
         dir_fd = self.tree.directory(parts)
         existing_digest, existing = _sha256_at(dir_fd, parts[-1]) if dir_fd is not None else (None, None)
         if self.check_mode:
-            digest = _digest_of(chunks)
+            digest = sha256_hex(chunks)
             if digest != existing_digest:
                 self.report.written.append(name)
             elif self._wrong_attributes(existing):
@@ -224,15 +220,12 @@ class _Writer:
         return digest
 
     def _fill(self, fd, chunks, existing_mode=None):
-        digest = hashlib.sha256()
         with os.fdopen(fd, "wb") as handle:
-            for chunk in chunks:
-                digest.update(chunk)
-                handle.write(chunk)
+            digest = sha256_hex(_written(handle, chunks))
             handle.flush()
             os.fchmod(fd, self.options.file_mode(existing_mode))
             set_owner(fd, *self.options.ids(), required=True)
-        return digest.hexdigest()
+        return digest
 
     def _wrong_attributes(self, info):
         if info is None or self.options.mode is None and self.options.owner is None and self.options.group is None:
@@ -301,7 +294,7 @@ class _Writer:
         if self.check_mode or root_fd is None:
             return
         content = _state_bytes(files)
-        if _sha256_at(root_fd, STATE_FILE)[0] == hashlib.sha256(content).hexdigest():
+        if _sha256_at(root_fd, STATE_FILE)[0] == sha256_hex([content]):
             return
         temp, fd = _new_temp(root_fd)
         try:
@@ -310,6 +303,13 @@ class _Writer:
         except BaseException:
             _unlink_quietly(temp, root_fd)
             raise
+
+
+def _written(handle, chunks):
+    """chunks, each written to handle as it passes."""
+    for chunk in chunks:
+        handle.write(chunk)
+        yield chunk
 
 
 def _is_link(dir_fd, name):
@@ -332,13 +332,6 @@ def _unlink_quietly(name, dir_fd):
         os.unlink(name, dir_fd=dir_fd)
     except OSError:
         pass
-
-
-def _digest_of(chunks):
-    digest = hashlib.sha256()
-    for chunk in chunks:
-        digest.update(chunk)
-    return digest.hexdigest()
 
 
 def sync_tree_from(root, sources, check_mode, options=None):

@@ -13,9 +13,9 @@ import zipfile
 import pytest
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import (
-    DEFAULT_OPTIONS, ExtractOptions, archive_diff, check_extractable, extract_archive, extracted_files, file_sha256,
-    inspect_archive,
+    DEFAULT_OPTIONS, ExtractOptions, archive_diff, check_extractable, extract_archive, extracted_files, inspect_archive,
 )
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import file_sha256
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import DownloadError, UnsafeArchive
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import PLACEHOLDER, find_unredacted
 from ansible_collections.koreai.ai_for_process.tests.emulator.server import canonical_json, content_digest

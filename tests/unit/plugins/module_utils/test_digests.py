@@ -3,9 +3,13 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Digests and JSON forms pinned to literal values: what manifests, state files and trees already hold never changes."""
 
+import hashlib
 import json
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import ExtractOptions, extract_archive, inspect_archive
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import (
+    canonical_json, file_sha256, framed, pretty_json, sha256_hex, sha256_hex_pair,
+)
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._manifest import render_manifest
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import DEFAULT_IGNORE_KEYS, Member, definition_digest
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import write_zip
@@ -51,3 +55,19 @@ def test_tree_files_and_state_file_are_pinned(tmp_path):
         b'    "a.txt": "d4735e3a265e16eee03f59718b9b5d03019c07d8b6c51f90da3a666eec13ab35",\n'
         b'    "b/\\u00e9.txt": "6b86b273ff34fce19d6b804eff5a3f5747ada4eaa22f1d49c01e52ddb7875b4b",\n'
         b'    "flow.json": "03d36ea71c8a727311cce19a930a6d672a44177c1d16dc7d2e063fa68058c633"\n  }\n}\n')
+
+
+def test_json_forms_are_pinned():
+    document = {"b": [1, {"d": None, "c": "ü"}], "a": True}
+    assert canonical_json(document) == '{"a":true,"b":[1,{"c":"ü","d":null}]}'.encode("utf-8")
+    assert pretty_json(document) == '{\n  "a": true,\n  "b": [\n    1,\n    {\n      "c": "ü",\n      "d": null\n    }\n  ]\n}\n'.encode("utf-8")
+    assert pretty_json(document, escape_non_ascii=True) == pretty_json(document).replace("ü".encode("utf-8"), b"\\u00fc")
+
+
+def test_sha256_helpers_agree_with_hashlib(tmp_path):
+    content = bytes(range(256)) * 9000  # more than one chunk
+    (tmp_path / "f").write_bytes(content)
+    expected = hashlib.sha256(content).hexdigest()
+    assert file_sha256(str(tmp_path / "f")) == sha256_hex([content[:5], content[5:]]) == expected
+    assert b"".join(framed("né", [b"a", b"b"])) == "né".encode("utf-8") + b"\0ab\0"
+    assert sha256_hex_pair([(b"a", b"x"), (b"b", b"y")]) == (sha256_hex([b"ab"]), sha256_hex([b"xy"]))
