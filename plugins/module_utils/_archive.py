@@ -28,7 +28,7 @@ import stat
 import unicodedata
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import (
     canonical_json, framed_pairs, pretty_json, read_chunks, sha256_hex, sha256_hex_pair,
@@ -74,11 +74,13 @@ DEFAULT_OPTIONS = ExtractOptions()
 
 @dataclass
 class ArchiveInfo:
-    """Verified facts about one export archive: content_digest (redacted, fit to show) and change_digest (internal)."""
+    """Verified facts about one export archive: content_digest (redacted, fit to show), change_digest (internal) and
+    owners ({flow or app definition member: the workflow or tool id it names, or None})."""
 
     members: list
     content_digest: str
     change_digest: str = None
+    owners: dict = field(default_factory=dict)
 
 
 def _is_json_member(info):
@@ -122,10 +124,23 @@ def _member_chunks(archive, info):
     yield from _raw_chunks(archive, info)
 
 
-def _digest_pairs(archive, info, redaction_key):
-    """(chunk as it is, chunk as shown) pairs of a member: equal for raw members, JSON canonical then redacted."""
+OWNER_KEYS = ("workflowId", "toolId")  # top-level keys of the flow and app definitions that name their workflow
+
+
+def owner_named(document):
+    """The workflow (or tool) id a flow or app definition names at its top level, or None."""
+    named = [document.get(key) for key in OWNER_KEYS] if isinstance(document, dict) else []
+    named = [str(value).strip() for value in named if isinstance(value, (str, int)) and str(value).strip()]
+    return named[0] if named else None
+
+
+def _digest_pairs(archive, info, redaction_key, owners):
+    """(chunk as it is, chunk as shown) pairs of a member: equal for raw members, JSON canonical then redacted.
+    The id a flow or app definition names goes into owners."""
     if _is_json_member(info):
         document = _parsed_json(archive, info)
+        if member_role(info.filename) in ("flow", "app"):
+            owners[info.filename] = owner_named(document)
         try:
             if document is not None:
                 yield canonical_json(document), canonical_json(redacted(info.filename, document, redaction_key))
@@ -139,10 +154,10 @@ def _digest_pairs(archive, info, redaction_key):
         yield chunk, b"" if shown_placeholder else chunk
 
 
-def _checked_pairs(archive, info, description, redaction_key):
+def _checked_pairs(archive, info, description, redaction_key, owners):
     """_digest_pairs of a member read whole once, so zipfile checks its CRC on the way."""
     try:
-        yield from _digest_pairs(archive, info, redaction_key)
+        yield from _digest_pairs(archive, info, redaction_key, owners)
     except zipfile.BadZipFile as exc:
         if "CRC" not in str(exc):
             raise
@@ -170,42 +185,24 @@ def check_budgets(archive, options=DEFAULT_OPTIONS, description="the archive"):
         raise UnsafeArchive("refusing %s: %s" % (description, problem))
 
 
-def _archive_pairs(archive, description, redaction_key):
+def _archive_pairs(archive, description, redaction_key, owners):
     """The (as it is, as shown) chunk pairs of every member, each framed by its name, in name order."""
     for info in _file_members(archive):
-        yield from framed_pairs(info.filename, _checked_pairs(archive, info, description, redaction_key))
+        yield from framed_pairs(info.filename, _checked_pairs(archive, info, description, redaction_key, owners))
 
 
 def inspect_archive(path, description="the download", options=DEFAULT_OPTIONS):
-    """Check that path is a readable zip within the budgets and compute its member list and both digests."""
+    """Check that path is a readable zip within the budgets and compute its member list, both digests and the ids its
+    definitions name, reading each member once."""
+    owners = {}
     try:
         with zipfile.ZipFile(path) as archive:
             check_budgets(archive, options, description)
             members = [info.filename for info in _file_members(archive)]
-            change, shown = sha256_hex_pair(_archive_pairs(archive, description, options.redaction_key))
+            change, shown = sha256_hex_pair(_archive_pairs(archive, description, options.redaction_key, owners))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError) as exc:
         raise DownloadError("%s is not a readable zip archive (%s)" % (description, exc))
-    return ArchiveInfo(members=members, content_digest=shown, change_digest=change)
-
-
-OWNER_KEYS = ("workflowId", "toolId")  # top-level keys of the flow and app definitions that name their workflow
-
-
-def owner_named(document):
-    """The workflow (or tool) id a flow or app definition names at its top level, or None."""
-    named = [document.get(key) for key in OWNER_KEYS] if isinstance(document, dict) else []
-    named = [str(value).strip() for value in named if isinstance(value, (str, int)) and str(value).strip()]
-    return named[0] if named else None
-
-
-def archive_owners(path):
-    """{member name: the workflow (or tool) id it names} for the flow and app definitions of the archive at path."""
-    owners = {}
-    with zipfile.ZipFile(path) as archive:
-        for info in _file_members(archive):
-            if member_role(info.filename) in ("flow", "app") and _is_json_member(info):
-                owners[info.filename] = owner_named(_parsed_json(archive, info))
-    return owners
+    return ArchiveInfo(members=members, content_digest=shown, change_digest=change, owners=owners)
 
 
 def check_owners(owners, workflow_id, kind="workflow"):
@@ -218,11 +215,6 @@ def check_owners(owners, workflow_id, kind="workflow"):
                                 "written or imported from it; a rerun exports again, and if the server keeps answering "
                                 "another %s's archive, report it to its administrators"
                                 % (name, workflow_id, name, owner, member, name))
-
-
-def check_archive_owner(path, workflow_id, kind="workflow"):
-    """check_owners for the archive at path."""
-    check_owners(archive_owners(path), workflow_id, kind)
 
 
 # --- diff ----------------------------------------------------------------------------

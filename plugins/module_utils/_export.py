@@ -13,7 +13,7 @@ import os
 import time
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import (
-    DEFAULT_OPTIONS, archive_diff, check_archive_owner, download_cap, extract_archive, inspect_archive,
+    DEFAULT_OPTIONS, archive_diff, check_owners, download_cap, extract_archive, inspect_archive,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._client import display_url, is_router_404, raise_for_status
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import file_sha256
@@ -79,7 +79,7 @@ def download_once(client, request, job, module, options, time_limit=None):
             _size, content_type = client.download(job.download_url, handle, action, download_cap(options.max_archive_bytes),
                                                   deadline)
         archive = inspect_archive(path, "%s (%s)" % (action, content_type or "no content type"), options)
-        check_archive_owner(path, request.workflow_id, client.kind)
+        check_owners(archive.owners, request.workflow_id, client.kind)
         return path, archive
     except BaseException as exc:
         if path:
