@@ -178,7 +178,7 @@ class ExportOperation:
 
     def _keep_existing(self, request):
         archive = inspect_archive(request.dest, "existing dest %s" % request.dest, self.extract_options)
-        changed = apply_attributes(self.module, request.dest, created=False, changed=False)
+        changed = apply_attributes(self.module, request.dest, replaced=False)
         outcome = self._extract(request, request.dest, self.settings.check_mode)
         return dict(outcome, changed=changed or outcome.pop("changed"), **self._file_facts(request.dest, archive))
 
@@ -203,7 +203,7 @@ class ExportOperation:
             outcome["diff"] = archive_diff(dest if existed else None, fetched.path, request.name or request.workflow_id)
         if changed:
             outcome["backup_file"] = place_file(self.module, fetched.path, dest, self.backup)
-        changed = apply_attributes(self.module, dest, created=not existed, changed=changed)
+        changed = apply_attributes(self.module, dest, replaced=changed)
         outcome.update(self._extract(request, dest, False))
         outcome.update(self._file_facts(dest, fetched.archive))
         outcome["changed"] = changed or outcome["changed"]

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._modes import symbolic_mode
 
-DEFAULT_FILE_MODE = "0600"
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
 
@@ -102,12 +101,14 @@ def set_owner(fd_or_path, uid, gid, required):
             raise FileOptionError("cannot set owner/group %s:%s: %s" % (uid, gid, exc.strerror or exc))
 
 
-def apply_attributes(module, dest, created, changed):
-    """Apply the task's file options to dest; new files default to 0600 because exports may hold secrets."""
-    file_args = module.load_file_common_arguments(module.params, path=dest)
-    if file_args.get("mode") is None and created:
-        file_args["mode"] = DEFAULT_FILE_MODE
-    return module.set_fs_attributes_if_different(file_args, changed)
+def apply_attributes(module, path, replaced):
+    """Give path the task's file options it does not have yet, through AnsibleModule: all of them to a file left in
+    place; to one just replaced, which got its mode, owner and group before the rename, only the SELinux context and
+    attribute flags. Return replaced or whether anything changed."""
+    file_args = module.load_file_common_arguments(module.params, path=path)
+    if replaced:
+        file_args.update(mode=None, owner=None, group=None)
+    return module.set_fs_attributes_if_different(file_args, replaced)
 
 
 def make_private_dirs(path, mode=PRIVATE_DIR_MODE):

@@ -93,4 +93,4 @@ def write_manifest(module, path, host, results):
     changed = save_manifest(path, host, results, file_options_from(module.params), module.check_mode)
     if module.check_mode and changed:
         return True
-    return apply_attributes(module, path, created=False, changed=changed)
+    return apply_attributes(module, path, replaced=changed)
