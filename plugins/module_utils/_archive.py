@@ -368,10 +368,3 @@ def extract_archive(path, root, check_mode, options=DEFAULT_OPTIONS, file_option
             return sync_tree_from(root, sources, check_mode, file_options or FileOptions())
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError) as exc:
         raise DownloadError("%s is not a readable zip archive (%s)" % (path, exc))
-
-
-def extracted_files(path, options=DEFAULT_OPTIONS):
-    """{relative path: bytes} as extract_archive writes the archive out, all in memory (small archives only)."""
-    with zipfile.ZipFile(path) as archive:
-        return {name: b"".join(_tree_chunks(archive, name, info, options))
-                for name, info in check_extractable(archive, options)}

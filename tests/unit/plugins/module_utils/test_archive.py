@@ -14,11 +14,12 @@ import pytest
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils import _archive
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import (
-    DEFAULT_OPTIONS, ExtractOptions, archive_diff, check_extractable, extract_archive, extracted_files, inspect_archive,
+    DEFAULT_OPTIONS, ExtractOptions, archive_diff, check_extractable, extract_archive, inspect_archive,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import file_sha256
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import DownloadError, UnsafeArchive
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import PLACEHOLDER, find_unredacted
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._tree_writer import STATE_FILE
 from ansible_collections.koreai.ai_for_process.tests.emulator.server import canonical_json, content_digest
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import (
     export_to, new_client, sha256_of, write_zip, zip_bytes,
@@ -27,6 +28,20 @@ from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.t
 
 PADDING_MEMBER = "attachments/blob.bin"
 NOISE = random.Random(7).randbytes(20000)
+
+
+def extracted_files(path, options=DEFAULT_OPTIONS):
+    """{relative path: bytes} of the review tree extract_archive writes for the archive at path (state file aside)."""
+    root = path + ".tree"
+    extract_archive(path, root, False, options)
+    files = {}
+    for directory, _subdirs, names in os.walk(root):
+        for name in names:
+            relative = os.path.relpath(os.path.join(directory, name), root).replace(os.sep, "/")
+            if relative != STATE_FILE:
+                with open(os.path.join(directory, name), "rb") as handle:
+                    files[relative] = handle.read()
+    return files
 
 
 def env_values(expected):
