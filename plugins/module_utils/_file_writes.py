@@ -116,5 +116,6 @@ def write_private(dest, content, options=None):
 
 
 def place_file(module, source, dest, backup):
-    """Move the temp file source onto dest with the task's file options; return the backup path or None."""
+    """Move the temp file source onto dest with the task's mode, owner and group (apply_attributes gives it the
+    other file options); return the backup path or None."""
     return place_private(source, dest, file_options_from(module.params), backup)
