@@ -34,7 +34,6 @@ class UnsafePath(KoreaiError):
     """A path below an extract root is a link or not what it must be; nothing was followed."""
 
 
-
 @dataclass
 class TreeReport:
     """What sync_tree_from did (or, in check mode, would do) to a tree."""
