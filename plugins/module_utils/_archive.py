@@ -21,7 +21,6 @@ other members are copied raw.
 """
 
 import difflib
-import hashlib
 import json
 import os
 import posixpath
@@ -29,10 +28,14 @@ import stat
 import unicodedata
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import (
+    canonical_json, framed_pairs, pretty_json, read_chunks, sha256_hex, sha256_hex_pair,
+)
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import DownloadError, UnsafeArchive
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import STATE_FILE, FileOptions, sync_tree_from
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_options import FileOptions
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._tree_writer import STATE_FILE, sync_tree_from
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import (
     PLACEHOLDER, masked_for_diff, member_role, redacted,
 )
@@ -45,7 +48,6 @@ DEFAULT_MAX_MEMBER_BYTES = 256 * MIB
 MAX_COMPRESSION_RATIO = 200
 RATIO_CHECK_FROM = 64 * 1024  # smaller members cannot expand to much, whatever their ratio
 DIFF_SIZE_LIMIT = 64 * 1024
-CHUNK_SIZE = MIB
 
 
 def download_cap(max_archive_bytes=None):
@@ -72,19 +74,13 @@ DEFAULT_OPTIONS = ExtractOptions()
 
 @dataclass
 class ArchiveInfo:
-    """Verified facts about one export archive: content_digest (redacted, fit to show) and change_digest (internal)."""
+    """Verified facts about one export archive: content_digest (redacted, fit to show), change_digest (internal) and
+    owners ({flow or app definition member: the workflow or tool id it names, or None})."""
 
     members: list
     content_digest: str
     change_digest: str = None
-
-
-def canonical_json(document):
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def pretty_json(document):
-    return (json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    owners: dict = field(default_factory=dict)
 
 
 def _is_json_member(info):
@@ -107,7 +103,7 @@ def _raw_chunks(archive, info):
     """A member's bytes in chunks, never more than its declared size."""
     left = info.file_size
     with archive.open(info) as member:
-        for chunk in iter(lambda: member.read(CHUNK_SIZE), b""):
+        for chunk in read_chunks(member):
             left -= len(chunk)
             if left < 0:
                 raise UnsafeArchive("refusing member %r: it holds more bytes than it declares" % info.filename)
@@ -128,10 +124,23 @@ def _member_chunks(archive, info):
     yield from _raw_chunks(archive, info)
 
 
-def _digest_pairs(archive, info, redaction_key):
-    """(chunk as it is, chunk as shown) pairs of a member: equal for raw members, JSON canonical then redacted."""
+OWNER_KEYS = ("workflowId", "toolId")  # top-level keys of the flow and app definitions that name their workflow
+
+
+def owner_named(document):
+    """The workflow (or tool) id a flow or app definition names at its top level, or None."""
+    named = [document.get(key) for key in OWNER_KEYS] if isinstance(document, dict) else []
+    named = [str(value).strip() for value in named if isinstance(value, (str, int)) and str(value).strip()]
+    return named[0] if named else None
+
+
+def _digest_pairs(archive, info, redaction_key, owners):
+    """(chunk as it is, chunk as shown) pairs of a member: equal for raw members, JSON canonical then redacted.
+    The id a flow or app definition names goes into owners."""
     if _is_json_member(info):
         document = _parsed_json(archive, info)
+        if member_role(info.filename) in ("flow", "app"):
+            owners[info.filename] = owner_named(document)
         try:
             if document is not None:
                 yield canonical_json(document), canonical_json(redacted(info.filename, document, redaction_key))
@@ -145,10 +154,10 @@ def _digest_pairs(archive, info, redaction_key):
         yield chunk, b"" if shown_placeholder else chunk
 
 
-def _checked_pairs(archive, info, description, redaction_key):
+def _checked_pairs(archive, info, description, redaction_key, owners):
     """_digest_pairs of a member read whole once, so zipfile checks its CRC on the way."""
     try:
-        yield from _digest_pairs(archive, info, redaction_key)
+        yield from _digest_pairs(archive, info, redaction_key, owners)
     except zipfile.BadZipFile as exc:
         if "CRC" not in str(exc):
             raise
@@ -176,45 +185,24 @@ def check_budgets(archive, options=DEFAULT_OPTIONS, description="the archive"):
         raise UnsafeArchive("refusing %s: %s" % (description, problem))
 
 
+def _archive_pairs(archive, description, redaction_key, owners):
+    """The (as it is, as shown) chunk pairs of every member, each framed by its name, in name order."""
+    for info in _file_members(archive):
+        yield from framed_pairs(info.filename, _checked_pairs(archive, info, description, redaction_key, owners))
+
+
 def inspect_archive(path, description="the download", options=DEFAULT_OPTIONS):
-    """Check that path is a readable zip within the budgets and compute its member list and both digests."""
+    """Check that path is a readable zip within the budgets and compute its member list, both digests and the ids its
+    definitions name, reading each member once."""
+    owners = {}
     try:
         with zipfile.ZipFile(path) as archive:
             check_budgets(archive, options, description)
-            change, shown = hashlib.sha256(), hashlib.sha256()
-            members = []
-            for info in _file_members(archive):
-                members.append(info.filename)
-                for digest in (change, shown):
-                    digest.update(info.filename.encode("utf-8") + b"\0")
-                for raw, redacted_chunk in _checked_pairs(archive, info, description, options.redaction_key):
-                    change.update(raw)
-                    shown.update(redacted_chunk)
-                for digest in (change, shown):
-                    digest.update(b"\0")
+            members = [info.filename for info in _file_members(archive)]
+            change, shown = sha256_hex_pair(_archive_pairs(archive, description, options.redaction_key, owners))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError) as exc:
         raise DownloadError("%s is not a readable zip archive (%s)" % (description, exc))
-    return ArchiveInfo(members=members, content_digest=shown.hexdigest(), change_digest=change.hexdigest())
-
-
-OWNER_KEYS = ("workflowId", "toolId")  # top-level keys of the flow and app definitions that name their workflow
-
-
-def owner_named(document):
-    """The workflow (or tool) id a flow or app definition names at its top level, or None."""
-    named = [document.get(key) for key in OWNER_KEYS] if isinstance(document, dict) else []
-    named = [str(value).strip() for value in named if isinstance(value, (str, int)) and str(value).strip()]
-    return named[0] if named else None
-
-
-def archive_owners(path):
-    """{member name: the workflow (or tool) id it names} for the flow and app definitions of the archive at path."""
-    owners = {}
-    with zipfile.ZipFile(path) as archive:
-        for info in _file_members(archive):
-            if member_role(info.filename) in ("flow", "app") and _is_json_member(info):
-                owners[info.filename] = owner_named(_parsed_json(archive, info))
-    return owners
+    return ArchiveInfo(members=members, content_digest=shown, change_digest=change, owners=owners)
 
 
 def check_owners(owners, workflow_id, kind="workflow"):
@@ -229,32 +217,12 @@ def check_owners(owners, workflow_id, kind="workflow"):
                                 % (name, workflow_id, name, owner, member, name))
 
 
-def check_archive_owner(path, workflow_id, kind="workflow"):
-    """check_owners for the archive at path."""
-    check_owners(archive_owners(path), workflow_id, kind)
-
-
-def file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(CHUNK_SIZE), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 # --- diff ----------------------------------------------------------------------------
-
-
-def _member_digest(archive, info):
-    digest = hashlib.sha256()
-    for chunk in _member_chunks(archive, info):
-        digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _diff_view(archive, info):
     """(content digest, parsed JSON document or None when it is not shown) of one member."""
-    digest = _member_digest(archive, info)
+    digest = sha256_hex(_member_chunks(archive, info))
     if info.file_size > DIFF_SIZE_LIMIT or not _is_json_member(info):
         return digest, None
     return digest, _parsed_json(archive, info)
@@ -400,10 +368,3 @@ def extract_archive(path, root, check_mode, options=DEFAULT_OPTIONS, file_option
             return sync_tree_from(root, sources, check_mode, file_options or FileOptions())
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError) as exc:
         raise DownloadError("%s is not a readable zip archive (%s)" % (path, exc))
-
-
-def extracted_files(path, options=DEFAULT_OPTIONS):
-    """{relative path: bytes} as extract_archive writes the archive out, all in memory (small archives only)."""
-    with zipfile.ZipFile(path) as archive:
-        return {name: b"".join(_tree_chunks(archive, name, info, options))
-                for name, info in check_extractable(archive, options)}

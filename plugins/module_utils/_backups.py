@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import PRIVATE_DIR_MODE, make_private_dirs, remove_quietly
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_options import PRIVATE_DIR_MODE, make_private_dirs
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_writes import remove_quietly
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._validation import PlanError
 
 DEFAULT_KEEP = 5

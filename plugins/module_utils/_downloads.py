@@ -19,7 +19,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive imp
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import (
     ApiError, DownloadError, DownloadLimit, scrub,
 )
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import remove_quietly
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_writes import remove_quietly
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._http_errors import (
     other_origin_refusal, plain_http_message, raise_for_status, server_message,
 )

@@ -13,13 +13,13 @@ import os
 import time
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import (
-    DEFAULT_OPTIONS, archive_diff, check_archive_owner, download_cap, extract_archive, file_sha256, inspect_archive,
+    DEFAULT_OPTIONS, archive_diff, check_owners, download_cap, extract_archive, inspect_archive,
 )
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import file_sha256
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._downloads import download_to_temp
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError, KoreaiError, UnsafeArchive
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import (
-    apply_attributes, file_options_from, place_file, remove_quietly, temp_file_beside,
-)
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_options import apply_attributes, file_options_from
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_writes import place_file, remove_quietly, temp_file_beside
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._http_errors import is_router_404, raise_for_status
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._kinds import other_kind
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import Job, started_job
@@ -79,7 +79,7 @@ def download_once(client, request, job, module, options, time_limit=None):
 
     def verified(path, content_type):
         archive = inspect_archive(path, "%s (%s)" % (action, content_type or "no content type"), options)
-        check_archive_owner(path, request.workflow_id, client.kind)
+        check_owners(archive.owners, request.workflow_id, client.kind)
         return archive
 
     try:
@@ -178,7 +178,7 @@ class ExportOperation:
 
     def _keep_existing(self, request):
         archive = inspect_archive(request.dest, "existing dest %s" % request.dest, self.extract_options)
-        changed = apply_attributes(self.module, request.dest, created=False, changed=False)
+        changed = apply_attributes(self.module, request.dest, replaced=False)
         outcome = self._extract(request, request.dest, self.settings.check_mode)
         return dict(outcome, changed=changed or outcome.pop("changed"), **self._file_facts(request.dest, archive))
 
@@ -203,7 +203,7 @@ class ExportOperation:
             outcome["diff"] = archive_diff(dest if existed else None, fetched.path, request.name or request.workflow_id)
         if changed:
             outcome["backup_file"] = place_file(self.module, fetched.path, dest, self.backup)
-        changed = apply_attributes(self.module, dest, created=not existed, changed=changed)
+        changed = apply_attributes(self.module, dest, replaced=changed)
         outcome.update(self._extract(request, dest, False))
         outcome.update(self._file_facts(dest, fetched.archive))
         outcome["changed"] = changed or outcome["changed"]

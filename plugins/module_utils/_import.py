@@ -11,20 +11,19 @@ Members map to the import body as: flow definition -> ``flowDataFileId``, app
 definition -> ``workflowDataFileId``, environment variables -> ``envVariablesFileId``.
 """
 
-import json
 import os
 import posixpath
 import tempfile
 from dataclasses import dataclass
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import pretty_json
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import check_owners, owner_named
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._backups import start_backup
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._deploy import deploy_steps
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import pretty_json
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._downloads import download_to_temp
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import start_export
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import remove_quietly
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_writes import remove_quietly
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._http_errors import raise_for_status
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import Job, started_job
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import (
@@ -134,7 +133,7 @@ def members_diff(label, wanted, current, roles, ignore_keys, classifier=None):
 
 
 def _pretty(document):
-    return "(absent)\n" if document is None else json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    return "(absent)\n" if document is None else pretty_json(document).decode("utf-8")
 
 
 class ImportOperation:

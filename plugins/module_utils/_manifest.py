@@ -15,10 +15,9 @@ import os
 import re
 import time
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import file_sha256
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import (
-    apply_attributes, file_options_from, write_private,
-)
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import file_sha256, pretty_json
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_options import apply_attributes, file_options_from
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_writes import write_private
 
 FILE_KEYS = ("sha256", "content_digest", "size", "dock_status_id", "export_job_id")
 URL_QUERY = re.compile(r"(https?://[^\s?#'\"]+)[?#][^\s'\"]*")
@@ -71,7 +70,7 @@ def render_manifest(host, results, previous_entries, manifest_dir):
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     entries = [manifest_entry(result, previous_entries.get(result["workflow_id"]), manifest_dir, now) for result in results]
     document = {"host": host, "workflows": sorted(entries, key=lambda entry: entry["workflow_id"])}
-    return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    return pretty_json(document, escape_non_ascii=True)
 
 
 def save_manifest(path, host, results, options=None, check_mode=False):
@@ -94,4 +93,4 @@ def write_manifest(module, path, host, results):
     changed = save_manifest(path, host, results, file_options_from(module.params), module.check_mode)
     if module.check_mode and changed:
         return True
-    return apply_attributes(module, path, created=False, changed=changed)
+    return apply_attributes(module, path, replaced=changed)

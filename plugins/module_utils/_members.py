@@ -10,13 +10,13 @@ git), and compared as parsed documents with the keys a server rewrites on import
 removed at every depth.
 """
 
-import hashlib
 import json
 import os
 import zipfile
 import zlib
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import check_extractable
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import canonical_json, framed, sha256_hex
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError, UnsafeArchive
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import (
     member_role, placeholder_pointers, redacted,
@@ -139,14 +139,9 @@ def definition_digest(members, ignore_keys):
 
     Secret values are redacted first and the environment variables left out, so that the digest, which may be
     kept beside a redacted tree, cannot be used to test guesses at them."""
-    digest = hashlib.sha256()
-    for role in ("flow", "app"):
-        if role in members:
-            document = redacted(members[role].name, without_keys(members[role].document, ignore_keys))
-            digest.update(role.encode("ascii") + b"\0")
-            digest.update(json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
-            digest.update(b"\0")
-    return digest.hexdigest()
+    compared = [(role, redacted(members[role].name, without_keys(members[role].document, ignore_keys)))
+                for role in ("flow", "app") if role in members]
+    return sha256_hex(chunk for role, document in compared for chunk in framed(role, [canonical_json(document)]))
 
 
 def differing_keys(before, after, path=""):

@@ -29,7 +29,7 @@ import os
 import posixpath
 import re
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import STATE_FILE
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._tree_writer import STATE_FILE
 
 PLACEHOLDER = "<redacted:koreai>"
 PLACEHOLDER_PREFIX = "<redacted:koreai"

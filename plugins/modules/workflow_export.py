@@ -361,7 +361,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive imp
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import ExportOperation
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export_requests import plan_requests
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import file_options_from, make_private_dirs
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_options import file_options_from, make_private_dirs
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._manifest import write_manifest
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import RUNNER_DEFAULTS, runner_argument_spec

@@ -30,6 +30,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._downloads i
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import start_export
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import poll_job
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport import ApiClient
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._tree_writer import sync_tree_from
 
 WRONG_KEY = "kg-test-wrong-5ecret-value"
 SHAPES = ("sample", "table", "relative", "lowercase", "underscore", "status_url", "tool", "extra")
@@ -110,3 +111,13 @@ def write_zip(path, members, compression=zipfile.ZIP_DEFLATED):
     with open(path, "wb") as handle:
         handle.write(zip_bytes(members, compression))
     return str(path)
+
+
+def sources(files):
+    """sync_tree_from's sources for files given as {relative path: bytes}."""
+    return {name: (lambda content=content: [content]) for name, content in files.items()}
+
+
+def sync_tree(root, files, check_mode, options=None):
+    """sync_tree_from for files given as {relative path: bytes}; return the sorted paths changed."""
+    return sync_tree_from(root, sources(files), check_mode, options).changed_paths()

@@ -12,19 +12,36 @@ import zipfile
 
 import pytest
 
+from ansible_collections.koreai.ai_for_process.plugins.module_utils import _archive
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import (
-    DEFAULT_OPTIONS, ExtractOptions, archive_diff, check_extractable, extract_archive, extracted_files, file_sha256,
-    inspect_archive,
+    DEFAULT_OPTIONS, ExtractOptions, archive_diff, check_extractable, extract_archive, inspect_archive,
 )
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import file_sha256
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import DownloadError, UnsafeArchive
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import PLACEHOLDER, find_unredacted
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._tree_writer import STATE_FILE
 from ansible_collections.koreai.ai_for_process.tests.emulator.server import canonical_json, content_digest
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import (
     export_to, new_client, sha256_of, write_zip, zip_bytes,
 )
+from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.test_runner import run
 
 PADDING_MEMBER = "attachments/blob.bin"
 NOISE = random.Random(7).randbytes(20000)
+
+
+def extracted_files(path, options=DEFAULT_OPTIONS):
+    """{relative path: bytes} of the review tree extract_archive writes for the archive at path (state file aside)."""
+    root = path + ".tree"
+    extract_archive(path, root, False, options)
+    files = {}
+    for directory, _subdirs, names in os.walk(root):
+        for name in names:
+            relative = os.path.relpath(os.path.join(directory, name), root).replace(os.sep, "/")
+            if relative != STATE_FILE:
+                with open(os.path.join(directory, name), "rb") as handle:
+                    files[relative] = handle.read()
+    return files
 
 
 def env_values(expected):
@@ -411,3 +428,25 @@ def test_extract_archive_reports_the_stale_files_it_deletes(tmp_path):
     report = extract_archive(write_zip(tmp_path / "two.zip", {"a.json": "{}"}), str(root), False)
     assert (report.written, report.deleted, report.kept) == ([], ["old/b.json"], ["mine.md"])
     assert sorted(os.listdir(root)) == [".koreai-extract.json", "a.json", "mine.md"]
+
+
+def test_inspect_archive_gives_the_ids_the_definitions_name(tmp_path):
+    path = write_zip(tmp_path / "a.zip", {"flow_definition.json": '{"workflowId": " a-1 "}', "App_Definition.json": '{"toolId": 7}',
+                                          "env_variables.json": '{"workflowId": "a-2"}', "notes.json": '{"workflowId": "a-3"}'})
+    assert inspect_archive(path).owners == {"flow_definition.json": "a-1", "App_Definition.json": "7"}
+    broken = write_zip(tmp_path / "b.zip", {"flow_definition.json": "{oops", "app_definition.json": "[]"})
+    assert inspect_archive(broken).owners == {"flow_definition.json": None, "app_definition.json": None}
+
+
+def test_an_export_reads_its_download_as_a_zip_once(emulator, tmp_path, monkeypatch):
+    """The digests and the owner check come from one pass over the downloaded archive."""
+    opened = []
+    real_zipfile = zipfile.ZipFile
+
+    def recording_zipfile(file, *args, **kwargs):
+        opened.append(str(file))
+        return real_zipfile(file, *args, **kwargs)
+
+    monkeypatch.setattr(_archive.zipfile, "ZipFile", recording_zipfile)
+    assert run(emulator, tmp_path, ["a-0001"])["a-0001"]["changed"]
+    assert len([path for path in opened if path.endswith(".part")]) == 1

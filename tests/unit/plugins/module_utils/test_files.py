@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to koreai.ai_for_process
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""_files: private files from the first byte, atomic replacement, and trees that never follow a link."""
+"""_file_options, _file_writes and _tree_writer: private files from the first byte, atomic replacement, and trees that never follow a link."""
 
 import errno
 import json
@@ -9,11 +9,13 @@ import os
 import stat
 
 import pytest
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import (
-    STATE_FILE, FileOptionError, FileOptions, UnsafePath, make_private_dirs, parse_mode, place_private,
-    remove_quietly, sync_tree, sync_tree_from, temp_file_beside, write_private,
-)
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_options import FileOptionError, FileOptions, make_private_dirs, parse_mode
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_writes import place_private, remove_quietly, temp_file_beside, write_private
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._tree_writer import STATE_FILE, UnsafePath, sync_tree_from
+from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import sources, sync_tree
+from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.test_runner import run
 
 FILES = {"flow_definition.json": b'{\n  "a": 1\n}\n', "nested/deeper/env_variables.json": b"{}\n", "nested/app.json": b"[]\n"}
 
@@ -34,10 +36,6 @@ def tree(root):
 
 def mode(path):
     return stat.S_IMODE(os.lstat(path).st_mode)
-
-
-def sources(files):
-    return {name: (lambda content=content: [content]) for name, content in files.items()}
 
 
 @pytest.fixture
@@ -370,3 +368,23 @@ def test_parse_mode_refuses_nonsense(given):
     with pytest.raises(FileOptionError) as info:
         parse_mode(given)
     assert info.value.message.startswith("mode=")
+
+
+def test_an_export_gives_each_file_option_once(emulator, tmp_path, monkeypatch):
+    """A replaced archive gets its mode, owner and group before the rename, and AnsibleModule only the SELinux context
+    and attribute flags after it; an archive left in place gets every option from AnsibleModule."""
+    calls = []
+    real_set = AnsibleModule.set_fs_attributes_if_different
+
+    def recording_set(self, file_args, changed, *args, **kwargs):
+        calls.append((file_args["mode"], file_args["owner"], file_args["group"]))
+        return real_set(self, file_args, changed, *args, **kwargs)
+
+    monkeypatch.setattr(AnsibleModule, "set_fs_attributes_if_different", recording_set)
+    options = dict(mode="0640", owner=str(os.getuid()), group=str(os.getgid()))
+    dest = run(emulator, tmp_path, ["a-0001"], **options)["a-0001"]["dest"]
+    assert (mode(dest), calls) == (0o640, [(None, None, None)])
+    os.chmod(dest, 0o600)
+    del calls[:]
+    assert run(emulator, tmp_path, ["a-0001"], **options)["a-0001"]["changed"]
+    assert (mode(dest), calls) == (0o640, [("0640", options["owner"], options["group"])])

@@ -1,48 +1,30 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to koreai.ai_for_process
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Internal to koreai.ai_for_process: files on disk, private from their first byte.
-
-Every file that may hold secrets (the archive, its backup, the manifest, tree files) is
-written to a temp file created 0600 with O_EXCL beside its destination, given its final
-mode and owner, and only then renamed onto the destination: no other user can read it at
-any moment, and a failure leaves the previous file as it was.
-
-File options: without ``mode``, new files are 0600 and existing files keep their mode;
-with ``mode``, every file written gets it. ``owner``/``group`` apply to every file written.
-Directories this code creates are 0700, plus read and search for group or others when
-``mode`` lets them read the files (0640 gives 0750 directories, 0644 gives 0755).
+"""Internal to koreai.ai_for_process: the review-tree writer.
 
 Extracted trees are written below a root that is never a symbolic link, through
 directory descriptors opened with O_NOFOLLOW one component at a time, so no link
-anywhere below the root is followed. A state file in the root lists the files written
-with their sha256; a file is deleted only when that list names it and it still holds
-what was written. Other files are left alone and reported.
+anywhere below the root is followed. Each file is created 0600 and given the task's
+file options before it is renamed into place. A state file in the root lists the files
+written with their sha256; a file is deleted only when that list names it and it still
+holds what was written. Other files are left alone and reported.
 """
 
-import errno
-import grp
-import hashlib
 import json
 import os
-import pwd
 import secrets
-import shutil
 import stat
-import tempfile
-import time
 from dataclasses import dataclass, field
 
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import pretty_json, read_chunks, sha256_hex
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._modes import symbolic_mode
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_options import (
+    PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, FileOptions, make_private_dirs, set_owner,
+)
 
-DEFAULT_FILE_MODE = "0600"
-PRIVATE_FILE_MODE = 0o600
-PRIVATE_DIR_MODE = 0o700
 STATE_FILE = ".koreai-extract.json"
 TEMP_PREFIX = ".koreai-tmp-"
-CHUNK_SIZE = 1024 * 1024
-UNSAFE_WRITE_ERRNOS = (errno.EBUSY, errno.EXDEV, errno.EPERM, errno.EACCES, errno.ETXTBSY)
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
 NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
@@ -52,211 +34,9 @@ class UnsafePath(KoreaiError):
     """A path below an extract root is a link or not what it must be; nothing was followed."""
 
 
-class FileOptionError(KoreaiError):
-    """The task's mode, owner or group cannot be applied."""
-
-
-@dataclass(frozen=True)
-class FileOptions:
-    """The task's file options: mode (octal int or string, or symbolic), owner, group, unsafe_writes."""
-
-    mode: object = None
-    owner: str = None
-    group: str = None
-    unsafe_writes: bool = False
-
-    def file_mode(self, existing_mode=None):
-        """The mode for a file written now: mode when set (symbolic relative to the current one), else the
-        existing file's mode, else 0600."""
-        base = PRIVATE_FILE_MODE if existing_mode is None else existing_mode
-        if self.mode is None:
-            return base
-        return parse_mode(self.mode, base)
-
-    def dir_mode(self):
-        """Mode for directories created: 0700, plus r-x for group/others when mode lets them read files."""
-        mode = self.file_mode()
-        return PRIVATE_DIR_MODE | (0o050 if mode & 0o040 else 0) | (0o005 if mode & 0o004 else 0)
-
-    def ids(self):
-        """(uid, gid) asked for, -1 where not set; raises FileOptionError for unknown names."""
-        return _lookup_id(self.owner, pwd.getpwnam, "owner", "user"), _lookup_id(self.group, grp.getgrnam, "group", "group")
-
-
-def _lookup_id(name, lookup, option, what):
-    if name is None or name == "":
-        return -1
-    if str(name).isdigit():
-        return int(name)
-    try:
-        return lookup(name)[2]
-    except KeyError:
-        raise FileOptionError("%s=%s: no such %s on this host" % (option, name, what))
-
-
-def parse_mode(mode, base=PRIVATE_FILE_MODE):
-    """An int mode from an int, an octal string or a symbolic string (applied to base)."""
-    if isinstance(mode, int):
-        parsed = mode
-    else:
-        try:
-            parsed = int(str(mode), 8)
-        except ValueError:
-            parsed = _symbolic_mode(str(mode), base)
-    if parsed != stat.S_IMODE(parsed):
-        raise FileOptionError("mode=%s: only permission bits are allowed" % (mode,))
-    return parsed
-
-
-def _symbolic_mode(mode, base):
-    try:
-        return symbolic_mode(mode, base)
-    except ValueError as exc:
-        raise FileOptionError("mode=%s must be in octal or symbolic form (%s)" % (mode, exc))
-
-
-def file_options_from(params):
-    """FileOptions from a module's params (the ansible.builtin.files options)."""
-    return FileOptions(mode=params.get("mode"), owner=params.get("owner"), group=params.get("group"),
-                       unsafe_writes=bool(params.get("unsafe_writes")))
-
-
-# --- single files: archive, backup, manifest ---------------------------------------
-
-
-def temp_file_beside(dest, module=None):
-    """Create an empty 0600 temp file (O_EXCL) in dest's directory; return (path, open binary handle)."""
-    fd, path = tempfile.mkstemp(dir=os.path.dirname(dest) or ".", prefix="." + os.path.basename(dest) + ".", suffix=".part")
-    if module is not None:
-        module.add_cleanup_file(path)
-    return path, os.fdopen(fd, "wb")
-
-
-def remove_quietly(path):
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
-def _regular_stat(path):
-    try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        return None
-    return info if stat.S_ISREG(info.st_mode) else None
-
-
-def _chown(fd_or_path, uid, gid, required):
-    """Change owner/group; a failure matters only when the user asked for them."""
-    if uid == -1 and gid == -1:
-        return
-    try:
-        os.chown(fd_or_path, uid, gid)
-    except OSError as exc:
-        if required:
-            raise FileOptionError("cannot set owner/group %s:%s: %s" % (uid, gid, exc.strerror or exc))
-
-
-def _prepare(source, existing, options):
-    """Give source the mode and owner dest must have, before it takes dest's place."""
-    os.chmod(source, options.file_mode(stat.S_IMODE(existing.st_mode) if existing else None))
-    uid, gid = options.ids()
-    _chown(source, uid, gid, required=True)
-    if existing and (uid, gid) == (-1, -1):
-        _chown(source, existing.st_uid, existing.st_gid, required=False)
-
-
-def private_copy(path, copy_path):
-    """Copy path to copy_path through a 0600 temp file, then give it path's mode, owner and times."""
-    info = os.stat(path)
-    temp, handle = temp_file_beside(copy_path)
-    try:
-        with handle, open(path, "rb") as original:
-            shutil.copyfileobj(original, handle, CHUNK_SIZE)
-            os.fchmod(handle.fileno(), stat.S_IMODE(info.st_mode))
-            _chown(handle.fileno(), info.st_uid, info.st_gid, required=False)
-        os.utime(temp, ns=(info.st_atime_ns, info.st_mtime_ns))
-        os.replace(temp, copy_path)
-    except BaseException:
-        remove_quietly(temp)
-        raise
-    return copy_path
-
-
-def backup_path(dest):
-    """Ansible's backup name: dest.PID.YYYY-MM-DD@HH:MM:SS~."""
-    return "%s.%s.%s" % (dest, os.getpid(), time.strftime("%Y-%m-%d@%H:%M:%S~", time.localtime()))
-
-
-def _write_in_place(source, dest):
-    """unsafe_writes: copy source's bytes into dest itself (for bind-mounted files that cannot be renamed over)."""
-    fd = os.open(dest, os.O_WRONLY | os.O_TRUNC | os.O_NOFOLLOW)
-    with os.fdopen(fd, "wb") as out, open(source, "rb") as data:
-        shutil.copyfileobj(data, out, CHUNK_SIZE)
-        os.fchmod(out.fileno(), stat.S_IMODE(os.stat(source).st_mode))
-    remove_quietly(source)
-
-
-def place_private(source, dest, options=None, backup=False):
-    """Give the temp file source its final mode and owner, keep a private backup of dest if asked, and
-    rename source onto dest (copying in place only with unsafe_writes, when the rename is refused).
-    Return the backup path or None."""
-    options = options or FileOptions()
-    existing = _regular_stat(dest)
-    _prepare(source, existing, options)
-    backup_file = private_copy(dest, backup_path(dest)) if backup and existing else None
-    try:
-        os.replace(source, dest)
-    except OSError as exc:
-        if not (options.unsafe_writes and existing and exc.errno in UNSAFE_WRITE_ERRNOS):
-            raise
-        _write_in_place(source, dest)
-    return backup_file
-
-
-def write_private(dest, content, options=None):
-    """Write bytes to dest through a private temp file and an atomic rename; no temp file survives a failure."""
-    temp, handle = temp_file_beside(dest)
-    try:
-        with handle:
-            handle.write(content)
-        place_private(temp, dest, options)
-    except BaseException:
-        remove_quietly(temp)
-        raise
-
-
-def place_file(module, source, dest, backup):
-    """Move the temp file source onto dest with the task's file options; return the backup path or None."""
-    return place_private(source, dest, file_options_from(module.params), backup)
-
-
-def apply_attributes(module, dest, created, changed):
-    """Apply the task's file options to dest; new files default to 0600 because exports may hold secrets."""
-    file_args = module.load_file_common_arguments(module.params, path=dest)
-    if file_args.get("mode") is None and created:
-        file_args["mode"] = DEFAULT_FILE_MODE
-    return module.set_fs_attributes_if_different(file_args, changed)
-
-
-def make_private_dirs(path, mode=PRIVATE_DIR_MODE):
-    """Create path and its missing parents, each with mode (os.makedirs applies its mode to the leaf only)."""
-    missing = []
-    while path and not os.path.isdir(path):
-        missing.append(path)
-        path = os.path.dirname(path)
-    for directory in reversed(missing):
-        os.mkdir(directory, mode)
-        os.chmod(directory, mode)
-
-
-# --- extracted trees -------------------------------------------------------------
-
-
 @dataclass
 class TreeReport:
-    """What sync_tree did (or, in check mode, would do) to a tree."""
+    """What sync_tree_from did (or, in check mode, would do) to a tree."""
 
     written: list = field(default_factory=list)
     deleted: list = field(default_factory=list)
@@ -321,7 +101,7 @@ class _Tree:
             os.mkdir(part, PRIVATE_DIR_MODE, dir_fd=parent_fd)
             fd = os.open(part, DIR_FLAGS, dir_fd=parent_fd)
             os.fchmod(fd, self.options.dir_mode())
-            _chown(fd, *self.options.ids(), required=True)
+            set_owner(fd, *self.options.ids(), required=True)
             self.created.add(key)
         except OSError:
             raise UnsafePath("refusing to extract into %s: it %s; nothing below it is followed"
@@ -373,10 +153,7 @@ def _sha256_at(dir_fd, name):
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             return None, None
-        digest = hashlib.sha256()
-        for chunk in iter(lambda: handle.read(CHUNK_SIZE), b""):
-            digest.update(chunk)
-    return digest.hexdigest(), info
+        return sha256_hex(read_chunks(handle)), info
 
 
 def _new_temp(dir_fd):
@@ -403,11 +180,11 @@ def _read_state(tree):
 
 def _state_bytes(files):
     document = {"about": "files written by koreai.ai_for_process; only these are ever deleted", "files": files}
-    return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    return pretty_json(document, escape_non_ascii=True)
 
 
 class _Writer:
-    """Writes one tree's files; see sync_tree."""
+    """Writes one tree's files; see sync_tree_from."""
 
     def __init__(self, root, options, check_mode):
         self.tree = _Tree(root, options, check_mode)
@@ -421,7 +198,7 @@ class _Writer:
         dir_fd = self.tree.directory(parts)
         existing_digest, existing = _sha256_at(dir_fd, parts[-1]) if dir_fd is not None else (None, None)
         if self.check_mode:
-            digest = _digest_of(chunks)
+            digest = sha256_hex(chunks)
             if digest != existing_digest:
                 self.report.written.append(name)
             elif self._wrong_attributes(existing):
@@ -442,15 +219,12 @@ class _Writer:
         return digest
 
     def _fill(self, fd, chunks, existing_mode=None):
-        digest = hashlib.sha256()
         with os.fdopen(fd, "wb") as handle:
-            for chunk in chunks:
-                digest.update(chunk)
-                handle.write(chunk)
+            digest = sha256_hex(_written(handle, chunks))
             handle.flush()
             os.fchmod(fd, self.options.file_mode(existing_mode))
-            _chown(fd, *self.options.ids(), required=True)
-        return digest.hexdigest()
+            set_owner(fd, *self.options.ids(), required=True)
+        return digest
 
     def _wrong_attributes(self, info):
         if info is None or self.options.mode is None and self.options.owner is None and self.options.group is None:
@@ -466,7 +240,7 @@ class _Writer:
         try:
             if stat.S_ISREG(os.fstat(fd).st_mode):
                 os.fchmod(fd, self.options.file_mode(stat.S_IMODE(info.st_mode)))
-                _chown(fd, *self.options.ids(), required=True)
+                set_owner(fd, *self.options.ids(), required=True)
                 self.report.attributes.append(name)
         finally:
             os.close(fd)
@@ -519,7 +293,7 @@ class _Writer:
         if self.check_mode or root_fd is None:
             return
         content = _state_bytes(files)
-        if _sha256_at(root_fd, STATE_FILE)[0] == hashlib.sha256(content).hexdigest():
+        if _sha256_at(root_fd, STATE_FILE)[0] == sha256_hex([content]):
             return
         temp, fd = _new_temp(root_fd)
         try:
@@ -528,6 +302,13 @@ class _Writer:
         except BaseException:
             _unlink_quietly(temp, root_fd)
             raise
+
+
+def _written(handle, chunks):
+    """chunks, each written to handle as it passes."""
+    for chunk in chunks:
+        handle.write(chunk)
+        yield chunk
 
 
 def _is_link(dir_fd, name):
@@ -550,13 +331,6 @@ def _unlink_quietly(name, dir_fd):
         os.unlink(name, dir_fd=dir_fd)
     except OSError:
         pass
-
-
-def _digest_of(chunks):
-    digest = hashlib.sha256()
-    for chunk in chunks:
-        digest.update(chunk)
-    return digest.hexdigest()
 
 
 def sync_tree_from(root, sources, check_mode, options=None):
@@ -599,9 +373,3 @@ def _check_targets(tree, sources):
     for name in sorted(set(state) - set(sources)):
         tree.directory(_split(name), create=False)
     return state
-
-
-def sync_tree(root, files, check_mode, options=None):
-    """Make root hold files ({relative path: bytes}) as sync_tree_from does; return the sorted paths changed."""
-    sources = {name: (lambda content=content: [content]) for name, content in files.items()}
-    return sync_tree_from(root, sources, check_mode, options).changed_paths()
