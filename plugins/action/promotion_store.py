@@ -10,6 +10,7 @@ import os
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import pretty_json
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils import _promotion_state as promotion
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import (
     DEFAULT_LOCK_TIMEOUT, StoreError, acquire_lock, release_lock, validate_ids, write_private)
@@ -170,7 +171,7 @@ class ActionModule(ActionBase):
             written = False if check_mode else self._write_store(paths, ids, state, store)
             report = promotion.report_of(args.get("environment"), args.get("host"), results, deploy_results, state, check_mode)
             if not check_mode and results:
-                write_private(paths["report"], promotion.to_json_text(report).encode("utf-8"))
+                write_private(paths["report"], pretty_json(report, escape_non_ascii=True))
             deployed = len(promotion.deployed_this_run(results, deploy_results)) if not check_mode else (
                 sum(1 for result in results if result.get("changed")) * boolean(args.get("deploy", True)) + len(args.get("deploys") or []))
             row = promotion.summary_of(report, deployed, self._ids_note(paths, written, store, results, check_mode))

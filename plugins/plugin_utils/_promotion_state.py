@@ -7,7 +7,6 @@ The batch for workflow_import, the outcome of each workflow, the next ids and st
 environments, the report and the summary. No I/O here: the action plugin reads and writes.
 """
 
-import json
 import os
 
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import StoreError, validate_ids
@@ -219,11 +218,6 @@ def summary_table(rows, order, check_mode, current):
         else:
             lines.append("%-16s %s" % (environment, "not promoted: " + ((row or {}).get("msg") or "the host did not reach the import")))
     return lines
-
-
-def to_json_text(report):
-    """The report file's text."""
-    return json.dumps(report, indent=2, sort_keys=True) + "\n"
 
 
 def drift_lines(results):
