@@ -536,8 +536,8 @@ def report_overshoot(rep, results, runner):
             "Overshoot: from a job's end (its POST in the emulator's log + T) to the dock-status read that saw it "
             "(the job's last), as a share of T. One role run of %d workflows per T. The first job of each of a batch's "
             "two series of reads (on the schedule's points and halfway between them) is read at every point of its "
-            "series (the max column); a younger job skips every other point while an elder is still running at its "
-            "age (the median column)." % len(
+            "series (the max column); a younger job skips every other point while an elder of its family is read "
+            "in the same round (the median column)." % len(
                 next(iter(results["overshoot"].values()))[0].jobs), "",
             "| T s | jobs | min | p10 | median | p90 | max | polls/job median | polls/job max |",
             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
