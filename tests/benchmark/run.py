@@ -257,10 +257,14 @@ def median_wall(runs):
 def ratio_section(emu, workdir, args):
     """20 workflows, 1 s jobs, one environment: the role against the hand-written playbooks."""
     size, duration = args.sizes["ratio"], 1.0
-    variants = ["role", "reference_each", "reference"] + (["loop"] if args.profile == "full" else [])
-    runs = {variant: repeat("ratio %s N=%d T=%s" % (variant, size, duration), repeats(args, variant == "role"),
-                            export_case, emu, workdir, variant, size, 1, duration) for variant in variants}
-    runs["floor"] = repeat("ratio floor T=%s" % duration, repeats(args, True), floor_case, emu, workdir, size, duration)
+    runs = {"role": [], "floor": []}
+    for number in range(repeats(args, True)):  # the role and its floor alternate, so both see the machine's load alike
+        runs["role"] += repeat("ratio role N=%d T=%s (%d)" % (size, duration, number + 1), 1, export_case, emu, workdir,
+                               "role", size, 1, duration)
+        runs["floor"] += repeat("ratio floor T=%s (%d)" % (duration, number + 1), 1, floor_case, emu, workdir, size, duration)
+    for variant in ["reference_each", "reference"] + (["loop"] if args.profile == "full" else []):
+        runs[variant] = repeat("ratio %s N=%d T=%s" % (variant, size, duration), repeats(args, False), export_case, emu,
+                               workdir, variant, size, 1, duration)
     return runs
 
 
