@@ -5,8 +5,8 @@
 
 A job alone is read on a fixed schedule of its age (next_poll_delay). In a batch, jobs
 of one family (export, import, deploy) take similar times, which three rules use:
-every other job of a family reads halfway between the schedule's points; a job whose
-elders are running at its age skips every other read; and once a job of the family is
+every other job of a family reads halfway between the schedule's points; a job read in
+the same round as an elder skips every other read; and once a job of the family is
 seen ended, the others are read when they reach its age (never within the shortest
 gap of their last read). One function, PollSchedule.next_read_delay, applies the
 schedule and the last rule, for a new wait, after a read, after a skip and when a
@@ -69,7 +69,6 @@ class PollSchedule:
         self.wait_timeout = wait_timeout
         self.shortest_gap = min(FIRST_POLL_DELAY, poll_interval) / 2
         self._waits = {}  # family -> how many of its jobs have been waited for
-        self._running_at = {}  # family -> the greatest age at which one of its jobs was seen running
         self._ended_at = {}  # family -> the least age at which one of its jobs was seen ended
 
     def start(self, job, family):
@@ -110,24 +109,19 @@ class PollSchedule:
 
     def may_skip(self, waiting, age, elder_read):
         """Whether waiting's read can wait for the next point of its schedule: while an elder of its family is read in
-        this round or was seen running at its age, and none was seen ended by that age, it is very likely running too.
-        Never two points in a row, so a quicker job than its elders is still seen ended within about two steps."""
-        if waiting.skipped:
+        this round and none was seen ended by that age, it is very likely running too. Never two points in a row, so
+        a quicker job than its elders is still seen ended within about two steps."""
+        if waiting.skipped or not elder_read:
             return False
         ended_at = self._ended_at.get(waiting.family)
-        if ended_at is not None and ended_at <= age:
-            return False
-        return elder_read or self._running_at.get(waiting.family, -1.0) >= age
+        return ended_at is None or ended_at > age
 
-    def learn(self, waiting, succeeded_or_failed, read_ok, others, now):
-        """What a read tells about waiting's family: a job ended by this age (the others of the family not yet read at
-        that age are rescheduled to it), or a job ran at least this long."""
+    def seen_ended(self, waiting, now, others):
+        """A read saw waiting's job ended: the first end of its family brings the reads of the others of the family
+        not yet read at that age forward to it."""
         family, age = waiting.family, waiting.read_age
-        if succeeded_or_failed:
-            if age < self._ended_at.get(family, math.inf):
-                self._ended_at[family] = age
-                for other in others:
-                    if other.family == family and not other.polling and other.read_age < age:
-                        self._bring_forward(other, now)
-        elif read_ok:
-            self._running_at[family] = max(self._running_at.get(family, age), age)
+        if age < self._ended_at.get(family, math.inf):
+            self._ended_at[family] = age
+            for other in others:
+                if other.family == family and not other.polling and other.read_age < age:
+                    self._bring_forward(other, now)

@@ -226,8 +226,8 @@ class Runner:
         waiting = item.waiting
         waiting.polling = False
         now = time.monotonic()
-        others = [other.waiting for other in self._waiting if other is not item]
-        self._schedule.learn(waiting, waiting.job.succeeded or waiting.job.failed, error is None, others, now)
+        if waiting.job.succeeded or waiting.job.failed:
+            self._schedule.seen_ended(waiting, now, [other.waiting for other in self._waiting if other is not item])
         if (error is None and waiting.job.succeeded) or (error is not None and not isinstance(error, RateLimited)):
             self._stop_waiting(item, None if error else waiting.job, error)
         elif now >= self._schedule.deadline(waiting):

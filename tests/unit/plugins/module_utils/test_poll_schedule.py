@@ -19,7 +19,7 @@ def schedule_with_first_end(ended_at, poll_interval=5.0):
     schedule = PollSchedule(poll_interval, wait_timeout=600)
     first = schedule.start(FakeJob(), "export")
     first.read_age = ended_at
-    schedule.learn(first, True, True, [], first.started + ended_at)
+    schedule.seen_ended(first, first.started + ended_at, [])
     return schedule
 
 
@@ -75,6 +75,22 @@ def test_a_first_end_brings_other_reads_forward_and_their_round_window_with_them
     other.next_read = other.started + 3.0
     first.read_age = 0.8
     now = other.started + 1.0
-    schedule.learn(first, True, True, [other], now)
+    schedule.seen_ended(first, now, [other])
     assert other.next_read == pytest.approx(now)
     assert schedule.is_due(other, now)
+
+
+def test_a_job_skips_a_read_only_while_an_elder_is_read_in_the_round_and_never_twice_in_a_row():
+    schedule = PollSchedule(5.0, 600)
+    waiting = schedule.start(FakeJob(), "export")
+    assert not schedule.may_skip(waiting, 0.6, elder_read=False)
+    assert schedule.may_skip(waiting, 0.6, elder_read=True)
+    waiting.skipped = True
+    assert not schedule.may_skip(waiting, 0.9, elder_read=True)
+
+
+def test_a_job_at_the_age_its_family_was_seen_ended_does_not_skip():
+    schedule = schedule_with_first_end(1.0)
+    waiting = schedule.start(FakeJob(), "export")
+    assert schedule.may_skip(waiting, 0.9, elder_read=True)
+    assert not schedule.may_skip(waiting, 1.0, elder_read=True)
