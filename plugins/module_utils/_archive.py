@@ -20,7 +20,6 @@ to disk: JSON members up to CANONICAL_JSON_LIMIT are parsed, redacted and pretty
 other members are copied raw.
 """
 
-import difflib
 import json
 import os
 import posixpath
@@ -250,6 +249,7 @@ def _changed_member_lines(name, before, after):
         return ["~ member changed: %s (not shown: nested too deeply)" % name]
     hidden = shown_before != before or shown_after != after
     header = "~ member changed: %s%s" % (name, " (values hidden: it may hold secrets)" if hidden else "")
+    import difflib  # only diff mode needs it: not imported at every module start
     return [header] + list(difflib.unified_diff(pretty_json(shown_before).decode("utf-8").splitlines(),
                                                 pretty_json(shown_after).decode("utf-8").splitlines(),
                                                 "a/" + name, "b/" + name, lineterm=""))
