@@ -35,9 +35,8 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests imp
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import DownloadError, UnsafeArchive
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_options import FileOptions
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._tree_writer import STATE_FILE, sync_tree_from
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import (
-    PLACEHOLDER, masked_for_diff, member_role, redacted,
-)
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._redaction import masked_for_diff, redacted
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import PLACEHOLDER, member_role
 
 MIB = 1024 * 1024
 CANONICAL_JSON_LIMIT = 32 * MIB  # larger JSON members are hashed (and extracted) as raw bytes

@@ -34,7 +34,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._secret_fill
     SecretPlan, carried_warning, fill_document, raise_refusals, wanted_env_document,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Call, Calls, Wait
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import masked_for_diff
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._redaction import masked_for_diff
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._upload import IMPORT_SCOPE, upload_file
 
 BODY_FIELDS = {"flow": "flowDataFileId", "app": "workflowDataFileId", "env": "envVariablesFileId"}  # app: the kind's

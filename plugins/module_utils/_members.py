@@ -18,9 +18,8 @@ import zlib
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import check_extractable
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import canonical_json, framed, sha256_hex
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError, UnsafeArchive
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import (
-    member_role, placeholder_pointers, redacted,
-)
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._redaction import placeholder_pointers, redacted
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import member_role
 
 ROLES = ("flow", "app", "env")
 ROLE_NAMES = {"flow": "flow definition", "app": "app definition", "env": "environment variables"}

@@ -16,27 +16,16 @@ it is the ``value`` of a ``{key|name|header, value}`` item whose key names one
 Values are located by path steps; a list item is named by its ``id``, ``key`` or ``name``
 (the identity pointer), so that a reorder moves nothing.
 
-Redacted trees replace each secret by a placeholder; with a key, the placeholder carries
-a keyed digest (HMAC-SHA256 of member, identity pointer and value, truncated) so a reviewer
-sees that a value changed between two exports made with the same key, and nothing else.
+Hiding the values found (diffs, redacted trees, the scan of a tree) is in ``_redaction``.
 """
 
 import fnmatch
-import hashlib
-import hmac
-import json
 import os
 import posixpath
 import re
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._tree_writer import STATE_FILE
-
 PLACEHOLDER = "<redacted:koreai>"
 PLACEHOLDER_PREFIX = "<redacted:koreai"
-HIDDEN = "<hidden>"
-HIDDEN_CHANGED = "<hidden, changed>"
-DIGEST_HEX_CHARS = 16
-JSON_CHECK_LIMIT = 32 * 1024 * 1024
 
 MEMBER_ROLES = {"flowdefinition": "flow", "appdefinition": "app", "envvariables": "env"}
 IDENTITY_FIELDS = ("id", "key", "name")
@@ -180,13 +169,13 @@ def item_identity(item):
     return None
 
 
-def _escape(segment):
+def escape_pointer_segment(segment):
     return str(segment).replace("~", "~0").replace("/", "~1")
 
 
 def json_pointer(steps):
     """The JSON pointer (list indexes) of a path of steps."""
-    return "".join("/" + _escape(step[1]) for step in steps)
+    return "".join("/" + escape_pointer_segment(step[1]) for step in steps)
 
 
 def identity_pointer(steps):
@@ -194,10 +183,10 @@ def identity_pointer(steps):
     parts = []
     for step in steps:
         if step[0] == "key":
-            parts.append(_escape(step[1]))
+            parts.append(escape_pointer_segment(step[1]))
         else:
             identity = step[2]
-            parts.append(_escape(identity[1]) if identity else "#%d" % step[1])
+            parts.append(escape_pointer_segment(identity[1]) if identity else "#%d" % step[1])
     return "/".join(parts)
 
 
@@ -324,99 +313,13 @@ def value_at_identity(document, steps):
     return current
 
 
-def _value_or_missing(document, steps):
+def value_or_missing(document, steps):
     try:
         return value_at_identity(document, steps)
     except Unmatched:
         return _MISSING
 
 
-# --- diffs, redaction, placeholders --------------------------------------------------------------------------
-
-
-def masked_for_diff(name, before, after, classifier=None):
-    """(before, after) documents of one member with secrets hidden; a hidden value that differs from the one at
-    the same identity before reads ``<hidden, changed>`` (decided by comparison, never by a digest)."""
-    in_env = member_role(name) == "env"
-    hidden_before = walk_secrets(before, in_env, lambda leaf: HIDDEN, classifier) if before is not None else None
-
-    def hide_after(leaf):
-        if before is not None and _value_or_missing(before, leaf.steps) == leaf.value:
-            return HIDDEN
-        return HIDDEN_CHANGED
-
-    hidden_after = walk_secrets(after, in_env, hide_after, classifier) if after is not None else None
-    return hidden_before, hidden_after
-
-
-def redacted(name, document, key=None, classifier=None):
-    """document with every secret replaced by a placeholder; with key (bytes or str), a keyed digest of
-    member, identity pointer and value in the placeholder shows whether a value changed between exports."""
-    in_env = member_role(name) == "env"
-    secret = key.encode("utf-8") if isinstance(key, str) else key
-
-    def placeholder(leaf):
-        if is_placeholder(leaf.value):
-            return leaf.value
-        if not secret:
-            return PLACEHOLDER
-        message = json.dumps([normalised_name(name), "/" + leaf.identity, leaf.value], sort_keys=True, ensure_ascii=False)
-        digest = hmac.new(secret, message.encode("utf-8"), hashlib.sha256).hexdigest()[:DIGEST_HEX_CHARS]
-        return "%s:hmac-sha256:%s>" % (PLACEHOLDER_PREFIX, digest)
-
-    return walk_secrets(document, in_env, placeholder, classifier)
-
-
 def is_placeholder(value):
     """Whether value is a placeholder written by redacted()."""
     return isinstance(value, str) and value.startswith(PLACEHOLDER_PREFIX) and value.endswith(">")
-
-
-def placeholder_pointers(document, pointer=""):
-    """JSON pointers of every placeholder in document."""
-    if isinstance(document, dict):
-        return [found for key, value in document.items() for found in placeholder_pointers(value, pointer + "/" + _escape(key))]
-    if isinstance(document, list):
-        return [found for index, value in enumerate(document) for found in placeholder_pointers(value, "%s/%d" % (pointer, index))]
-    return [pointer] if is_placeholder(document) else []
-
-
-def contains_placeholder(document):
-    """Whether any value in document is a placeholder (an import must refuse to upload it)."""
-    return bool(placeholder_pointers(document))
-
-
-def unredacted_pointers(name, document, classifier=None):
-    """JSON pointers of secret values in one member that are not placeholders."""
-    return [leaf.pointer for leaf in secret_leaves(name, document, classifier) if not is_placeholder(leaf.value)]
-
-
-def _tree_json_files(tree_dir):
-    """Relative paths of the .json files below tree_dir (links neither followed nor listed), state files aside."""
-    found = []
-    for directory, _subdirs, names in os.walk(tree_dir):
-        for name in names:
-            path = os.path.join(directory, name)
-            relative = os.path.relpath(path, tree_dir).replace(os.sep, "/")
-            if name.lower().endswith(".json") and name != posixpath.basename(STATE_FILE) and not os.path.islink(path):
-                found.append(relative)
-    return sorted(found)
-
-
-def find_unredacted(tree_dir, classifier=None):
-    """[(relative path, JSON pointer)] of secret values in a review tree that are not placeholders.
-
-    A JSON file that cannot be read or parsed is listed with the pointer ``""``: it cannot be checked.
-    """
-    found = []
-    for relative in _tree_json_files(tree_dir):
-        try:
-            with open(os.path.join(tree_dir, *relative.split("/")), "rb") as handle:
-                content = handle.read(JSON_CHECK_LIMIT + 1)
-            if len(content) > JSON_CHECK_LIMIT:
-                raise ValueError("too large")
-            document = json.loads(content.decode("utf-8"))
-            found.extend((relative, pointer) for pointer in unredacted_pointers(relative, document, classifier))
-        except (OSError, ValueError, UnicodeDecodeError, RecursionError):
-            found.append((relative, ""))
-    return found

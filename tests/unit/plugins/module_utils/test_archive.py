@@ -18,7 +18,8 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive imp
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import file_sha256
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import DownloadError, UnsafeArchive
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import PLACEHOLDER, find_unredacted
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._redaction import find_unredacted
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import PLACEHOLDER
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._tree_writer import STATE_FILE
 from ansible_collections.koreai.ai_for_process.tests.emulator.server import canonical_json, content_digest
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import (

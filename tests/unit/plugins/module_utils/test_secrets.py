@@ -8,10 +8,10 @@ import json
 
 import pytest
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import (
-    HIDDEN, HIDDEN_CHANGED, PLACEHOLDER, Classifier, ClassifierError, contains_placeholder, find_unredacted, is_placeholder, masked_for_diff,
-    member_role, names_secret, placeholder_pointers, redacted,
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._redaction import (
+    HIDDEN, HIDDEN_CHANGED, find_unredacted, masked_for_diff, placeholder_pointers, redacted,
 )
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import PLACEHOLDER, Classifier, ClassifierError, is_placeholder, member_role, names_secret
 
 ENV = {"variables": [{"key": "BASE_URL", "value": "https://dev.example.invalid", "isSecured": False},
                      {"key": "API_TOKEN", "value": "tok-123", "isSecured": True, "port": 5432}]}
@@ -79,7 +79,7 @@ def test_keyed_placeholders_show_changes_without_revealing_values():
 
 def test_placeholders_are_found():
     document = redacted("env_variables.json", ENV)
-    assert contains_placeholder(document) and not contains_placeholder(ENV)
+    assert placeholder_pointers(document) and not placeholder_pointers(ENV)
     assert placeholder_pointers(document) == ["/variables/0/value", "/variables/1/value", "/variables/1/port"]
     assert not is_placeholder("<redacted>") and not is_placeholder(5)
 
