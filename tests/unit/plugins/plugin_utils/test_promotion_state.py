@@ -70,7 +70,8 @@ def test_the_gate_names_what_an_earlier_environment_has_not_done():
 
 
 def test_the_summary_counts_deploys_not_changes_and_check_mode_says_would():
-    results = [{"name": "wf-1", "changed": True, "created": True}, {"name": "wf-2", "changed": False}]
+    results = [{"name": "wf-1", "changed": True, "created": True, "outcome": "created"},
+               {"name": "wf-2", "changed": False, "outcome": "unchanged"}]
     report = promotion.report_of("prod", "h", results, [], {}, True)
     assert [entry["outcome"] for entry in report["workflows"]] == ["would create", "unchanged"]
     row = promotion.summary_of(report, 1, "")
@@ -80,7 +81,7 @@ def test_the_summary_counts_deploys_not_changes_and_check_mode_says_would():
 
 
 def test_a_failed_deploy_of_an_unchanged_workflow_is_that_workflows_failure():
-    results = [{"name": "wf-1", "workflow_id": "a-1", "changed": False}]
+    results = [{"name": "wf-1", "workflow_id": "a-1", "changed": False, "outcome": "unchanged"}]
     report = promotion.report_of("prod", "h", results, [{"name": "wf-1", "failed": True, "msg": "deploy FAILED"}],
                                  {"wf-1": {"deployed": False}}, False)
     assert report["workflows"][0]["outcome"] == "failed" and report["workflows"][0]["error"] == "deploy FAILED"
