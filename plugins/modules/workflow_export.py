@@ -346,7 +346,7 @@ outcome:
   description:
     - What happened to the workflow's archive, C(changed), C(unchanged), C(failed) or C(not started) (the batch
       stopped before it). In check mode, what the export would do.
-  returned: always
+  returned: with O(workflow_id)
   type: str
   sample: unchanged
   version_added: 0.4.0

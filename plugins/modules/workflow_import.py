@@ -269,13 +269,13 @@ outcome:
   description:
     - What happened to the workflow, C(created), C(updated), C(unchanged), C(failed) or C(not started) (the batch
       stopped before it). In check mode, what the import would do.
-  returned: always
+  returned: with O(src)
   type: str
   sample: updated
   version_added: 0.4.0
 deployed:
   description: Whether this task deployed the workflow (O(deploy=true) after an import that changed it).
-  returned: always
+  returned: with O(src)
   type: bool
   version_added: 0.4.0
 results:
