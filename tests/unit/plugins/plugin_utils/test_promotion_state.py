@@ -92,3 +92,13 @@ def test_drift_names_each_workflow_and_member():
     assert promotion.drift_lines([{"name": "wf-1", "workflow_id": "a-1", "changed": True, "members_changed": ["flow_definition.json"]},
                                   {"name": "wf-2", "changed": False}, {"name": "wf-3", "created": True, "changed": True}]) == [
         "wf-1 (a-1): flow_definition.json differ", "wf-3: not in the environment (no id known)"]
+
+
+def test_the_summary_takes_the_imports_outcomes_and_names_failures_as_the_export_role_does():
+    results = [{"name": "wf-1", "failed": True, "outcome": "failed", "msg": "import FAILED"},
+               {"name": "wf-2", "failed": True, "not_started": True, "outcome": "not started", "msg": "not started: 401"},
+               {"name": "wf-3", "failed": True, "not_started": True, "outcome": "not started", "msg": "not started: 401"},
+               {"name": "wf-4", "changed": True, "outcome": "updated"}]
+    row = promotion.summary_of(promotion.report_of("prod", "h", results, [], {}, False), 0, "")
+    assert (row["failed"], row["updated"]) == (3, 1)
+    assert row["lines"] == ["  FAILED wf-1: import FAILED", "  NOT STARTED 2 workflows: not started: 401"]
