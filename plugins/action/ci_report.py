@@ -10,17 +10,20 @@ from ansible.module_utils.common.text.converters import to_bytes, to_native
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._reports import (
-    ReportError, count_by_environment, normalise_rows, render_junit, render_markdown,
+    ReportError, count_by_environment, export_summary, normalise_rows, render_junit, render_markdown, result_rows,
 )
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import write_private
 
 ARGUMENT_SPEC = dict(
     title=dict(type="str", default="AI for Process workflows"),
-    rows=dict(type="list", elements="dict", required=True),
+    rows=dict(type="list", elements="dict"),
+    results_var=dict(type="str"),
+    environments=dict(type="list", elements="str"),
     markdown_path=dict(type="path"),
     junit_path=dict(type="path"),
 )
 STEP_SUMMARY_VAR = "GITHUB_STEP_SUMMARY"
+NO_HOST_VARS = {}
 
 
 def write_report(path, text):
@@ -49,7 +52,12 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        dummy, args = self.validate_argument_spec(
+            argument_spec=ARGUMENT_SPEC, mutually_exclusive=[("rows", "results_var")],
+            required_one_of=[("rows", "results_var")], required_by={"results_var": "environments"})
+        if args["results_var"]:
+            args["rows"], summary = self._from_results(args, task_vars or {})
+            result.update(summary=summary, _ansible_verbose_always=True)  # shown like a debug task's message
         try:
             rows = normalise_rows(args["rows"])
             markdown = render_markdown(args["title"], rows)
@@ -71,3 +79,19 @@ class ActionModule(ActionBase):
                       counts=dict(count_by_environment(rows)),
                       failed_count=sum(env["failed"] for env in count_by_environment(rows).values()))
         return result
+
+    def _check_mode(self):
+        return bool(self._task.check_mode or self._play_context.check_mode)
+
+    def _from_results(self, args, task_vars):
+        """The rows and the summary lines of each environment's result registered as results_var."""
+        hostvars = task_vars.get("hostvars", NO_HOST_VARS)
+        environments = args["environments"]
+        results = {environment: hostvars[environment].get(args["results_var"]) if environment in hostvars else None
+                   for environment in environments}
+        try:
+            rows = [row for environment in environments for row in result_rows(environment, results[environment])]
+            return rows, export_summary(results, environments, self._check_mode())
+        except (AttributeError, KeyError, TypeError, ValueError):
+            raise AnsibleActionFail("results_var: %s is not the registered result of a workflow_export task with "
+                                    "workflows in every environment that has it" % args["results_var"]) from None

@@ -11,6 +11,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import pretty_json
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._reports import FAILED_OUTCOMES
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils import _promotion_state as promotion
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import (
     DEFAULT_LOCK_TIMEOUT, StoreError, acquire_lock, release_lock, validate_ids, write_private)
@@ -178,7 +179,7 @@ class ActionModule(ActionBase):
         finally:
             if store.get("locked"):
                 release_lock(paths["lock_file"], self._owner_pid())
-        failed = [entry for entry in report["workflows"] if entry["outcome"] in ("failed", "not started")]
+        failed = [entry for entry in report["workflows"] if entry["outcome"] in FAILED_OUTCOMES]
         msg = "%d of %d workflows failed: %s" % (len(failed), len(report["workflows"]), "; ".join(
             "%s: %s" % (entry["name"], entry["error"]) for entry in failed)) if failed else "promoted"
         return {"changed": written, "report": report, "ci_rows": promotion.ci_rows(report), "store_written": written,

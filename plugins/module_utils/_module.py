@@ -89,8 +89,11 @@ class KoreaiModule(AnsibleModule):
         result.update(error.details)
         self.fail_json(error.message, **result)
 
-    def exit_results(self, results, single, elapsed, fail_on_error, **extra):
-        """Exit with one workflow's result, or with a batch's results, summary and diffs."""
+    def exit_results(self, results, single, elapsed, fail_on_error, outcomes=None, **extra):
+        """Exit with one workflow's result, or with a batch's results, summary and diffs; outcomes (an OutcomeRule)
+        names each workflow's outcome and adds its counts to the summary."""
+        if outcomes:
+            outcomes.apply(results)
         for result in results:
             for warning in result.pop("warnings", []):
                 self.warn(warning)
@@ -102,6 +105,8 @@ class KoreaiModule(AnsibleModule):
         unchanged = sum(1 for result in results if not result["changed"] and not result["failed"])
         outcome = dict(changed=bool(changed), results=results, elapsed=elapsed, summary=dict(
             total=len(results), changed=changed, failed=len(failures), unchanged=unchanged))
+        if outcomes:
+            outcome["summary"].update(outcomes.counts(results))
         outcome.update(extra, changed=bool(changed) or bool(extra.get("changed")))
         if diffs:
             outcome["diff"] = diffs

@@ -7,7 +7,8 @@ A row is ``{environment, name, outcome, deployed, message}``; ``outcome`` is a w
 ``changed``, ``unchanged``, ``created``, ``updated``, ``failed`` or ``not started``. ``render_markdown`` gives a
 summary (a table of counts per environment, then the failures with their messages); ``render_junit`` gives JUnit
 XML (one testcase per workflow and environment, ``classname`` = environment). Rows are already scrubbed of
-secrets by the modules; control characters are removed here so the XML stays well formed.
+secrets by the modules; control characters are removed here so the XML stays well formed. ``result_rows`` makes the
+rows of a registered batch result, ``failure_lines`` and ``export_summary`` the lines of the summary a role prints.
 """
 
 import re
@@ -18,6 +19,7 @@ from xml.sax.saxutils import escape, quoteattr
 FAILED_OUTCOMES = ("failed", "not started")
 SKIPPED_OUTCOMES = ("skipped",)
 ROW_KEYS = ("environment", "name", "outcome", "deployed", "message")
+NO_RESULT = "the host did not reach the export task"
 # Characters XML 1.0 does not allow (C0 controls but tab, newline, carriage return; surrogates; U+FFFE/U+FFFF).
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -73,6 +75,44 @@ def count_by_environment(rows):
         else:
             env[row["outcome"]] = env.get(row["outcome"], 0) + 1
     return counts
+
+
+def failure_lines(rows):
+    """The lines of a summary that name each failed workflow, then those not started (once, with the first reason)."""
+    lines = ["  FAILED %s: %s" % (row["name"], row["message"]) for row in rows if row["outcome"] == "failed"]
+    not_started = [row for row in rows if row["outcome"] == "not started"]
+    if not_started:
+        lines.append("  NOT STARTED %d workflows: %s" % (len(not_started), not_started[0]["message"]))
+    return lines
+
+
+def result_rows(environment, result):
+    """The rows of one environment's registered batch result (workflow_export or workflow_import): one per workflow,
+    or one failed row for the whole environment when the task returned no results."""
+    result = result or {}
+    if not isinstance(result.get("results"), list):
+        return [dict(environment=environment, name="(every workflow)", outcome="failed", deployed=False,
+                     message=result.get("msg", NO_RESULT))]
+    return [dict(environment=environment, name=item.get("name") or item.get("workflow_id"),
+                 outcome=item.get("outcome") or "failed", deployed=bool(item.get("deployed")),
+                 message=(item.get("msg") or "") if item.get("failed") else "") for item in result["results"]]
+
+
+def export_summary(results, order, check_mode):
+    """The export role's summary: per environment (in order) a row of counts, its failures and where its files are."""
+    verb, change = ("would export", "would change") if check_mode else ("exported", "changed")
+    lines = ["%-20s %7s %12s %9s %12s %8s" % ("environment", "total", verb, "unchanged", change, "failed")]
+    for environment in order:
+        result = results.get(environment) or {}
+        counts = result.get("summary")
+        if not isinstance(counts, dict):
+            lines.append("%-20s %s" % (environment, "not exported: %s" % result.get("msg", NO_RESULT)))
+            continue
+        lines.append("%-20s %7d %12d %9d %12d %8d" % (environment, counts["total"], counts["total"] - counts["failed"],
+                                                      counts["unchanged"], counts["changed"], counts["failed"]))
+        lines.extend(failure_lines(result_rows(environment, result)))
+        lines.append("  files: %s%s" % (result.get("dest"), " (check mode: nothing written)" if check_mode else ""))
+    return lines
 
 
 def _md_cell(text):

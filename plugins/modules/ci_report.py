@@ -39,9 +39,22 @@ options:
         (C(exported), C(changed), C(unchanged), C(created), C(updated), C(failed), C(not started), C(skipped), ...),
         C(deployed) (bool) and C(message).
       - C(failed) and C(not started) are failures in both reports; C(skipped) is a skipped testcase.
+      - Exactly one of O(rows) and O(results_var) is required.
     type: list
     elements: dict
-    required: true
+  results_var:
+    description:
+      - Name of the variable each environment of O(environments) registered its batch
+        M(koreai.ai_for_process.workflow_export) result in (with O(koreai.ai_for_process.workflow_export#module:workflows)).
+        The rows are then made from those results (their RV(koreai.ai_for_process.workflow_export#module:results[].outcome)),
+        one failed row for an environment without results, and the task also returns and shows RV(summary).
+    type: str
+    version_added: 0.4.0
+  environments:
+    description: The environments whose results O(results_var) names, in the order of the summary (required with it).
+    type: list
+    elements: str
+    version_added: 0.4.0
   markdown_path:
     description: File to write the Markdown summary to (replaced atomically, mode C(0644)); its directory must exist.
     type: path
@@ -50,7 +63,7 @@ options:
     type: path
 notes:
   - Without O(markdown_path), O(junit_path) and C(GITHUB_STEP_SUMMARY), nothing is written and the Markdown is only
-    returned.
+    returned (with O(results_var), the summary too).
   - C(GITHUB_STEP_SUMMARY) is read from the environment of the controller process (as a CI job sets it); the
     C(environment) keyword of a task does not set it, because the action runs in the controller process.
 seealso:
@@ -66,6 +79,23 @@ EXAMPLES = r"""
       - {environment: dev, name: onboarding, outcome: failed, deployed: false, message: "export job FAILED"}
     junit_path: "{{ playbook_dir }}/junit-export.xml"
     markdown_path: "{{ playbook_dir }}/export-summary.md"
+
+- name: Export the workflows of each environment (inventory host), whatever fails
+  koreai.ai_for_process.workflow_export:
+    workflows:
+      - {workflow_id: a-5e1f0c2d, name: invoice-approval}
+      - {workflow_id: a-77aa01be, name: onboarding}
+    dest: "exports/{{ inventory_hostname }}"
+    fail_on_error: false
+  register: exported
+
+- name: Show the summary of every environment's export and report it to CI
+  koreai.ai_for_process.ci_report:
+    title: Nightly export
+    results_var: exported
+    environments: "{{ ansible_play_hosts_all }}"
+    junit_path: "{{ playbook_dir }}/junit-export.xml"
+  run_once: true
 """
 
 RETURN = r"""
@@ -94,4 +124,13 @@ failed_count:
   description: Rows that are failures (C(failed) or C(not started)), over all environments.
   returned: success
   type: int
+summary:
+  description:
+    - The summary of the exports, one line per environment with its counts (total, exported, unchanged, changed,
+      failed; V(would export) and V(would change) in check mode), then a line naming each failed workflow, one for
+      the workflows not started, and where the environment's files are. It is shown in the task's output.
+  returned: with O(results_var)
+  type: list
+  elements: str
+  version_added: 0.4.0
 """

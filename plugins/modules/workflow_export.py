@@ -342,15 +342,25 @@ results:
   returned: with O(workflows)
   type: list
   elements: dict
+outcome:
+  description:
+    - What happened to the workflow's archive, C(changed), C(unchanged), C(failed) or C(not started) (the batch
+      stopped before it). In check mode, what the export would do.
+  returned: with O(workflow_id)
+  type: str
+  sample: unchanged
+  version_added: 0.4.0
 manifest:
   description: Path of the manifest.
   returned: with O(manifest)
   type: str
 summary:
-  description: Counts over O(workflows).
+  description:
+    - Counts over O(workflows). C(failed) counts the failed workflows and those not started.
+    - C(not_started) counts the workflows whose RV(outcome) is C(not started) (added in 0.4.0).
   returned: with O(workflows)
   type: dict
-  sample: {total: 50, changed: 1, unchanged: 48, failed: 1}
+  sample: {total: 50, changed: 1, unchanged: 48, failed: 1, not_started: 0}
 """
 
 import os
@@ -364,6 +374,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._export_requ
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_options import file_options_from, make_private_dirs
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._manifest import write_manifest
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._outcomes import EXPORT_OUTCOMES
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import RUNNER_DEFAULTS, runner_argument_spec
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import (
     ClassifierError, classifier_argument_spec, classifier_from_params, use_classifier,
@@ -460,7 +471,8 @@ def main():
         extra = dict(manifest_outcome(module, results), dest=params["dest"]) if params["workflows"] is not None else {}
     except KoreaiError as exc:
         module.fail_from_error(exc)
-    module.exit_results(results, params["workflows"] is None, elapsed, params["fail_on_error"], **extra)
+    module.exit_results(results, params["workflows"] is None, elapsed, params["fail_on_error"], outcomes=EXPORT_OUTCOMES,
+                        **extra)
 
 
 if __name__ == "__main__":

@@ -265,6 +265,19 @@ members_changed:
   returned: with O(src)
   type: list
   elements: str
+outcome:
+  description:
+    - What happened to the workflow, C(created), C(updated), C(unchanged), C(failed) or C(not started) (the batch
+      stopped before it). In check mode, what the import would do.
+  returned: with O(src)
+  type: str
+  sample: updated
+  version_added: 0.4.0
+deployed:
+  description: Whether this task deployed the workflow (O(deploy=true) after an import that changed it).
+  returned: with O(src)
+  type: bool
+  version_added: 0.4.0
 results:
   description: One entry per workflow of O(workflows), with the same keys plus C(src), C(name), C(changed),
     C(failed) and C(msg).
@@ -272,10 +285,14 @@ results:
   type: list
   elements: dict
 summary:
-  description: Counts over O(workflows).
+  description:
+    - Counts over O(workflows). C(changed) counts the created and the updated workflows, C(failed) the failed and
+      those not started.
+    - C(created), C(updated), C(not_started) and C(deployed) count the workflows with that RV(outcome) and those
+      deployed (added in 0.4.0).
   returned: with O(workflows)
   type: dict
-  sample: {total: 20, changed: 2, unchanged: 18, failed: 0}
+  sample: {total: 20, changed: 2, unchanged: 18, failed: 0, created: 1, updated: 1, not_started: 0, deployed: 2}
 elapsed:
   description: Seconds the task took.
   returned: always
@@ -287,6 +304,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors impo
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._import import ImportOperation, ImportOptions, ImportRequest
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import DEFAULT_IGNORE_KEYS
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._outcomes import IMPORT_OUTCOMES
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import runner_argument_spec
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secret_fill import remember_given
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import (
@@ -370,7 +388,8 @@ def main():
             lambda client, settings: ImportOperation(client, settings, options), requests)
     except KoreaiError as exc:
         module.fail_from_error(exc)
-    module.exit_results(results, module.params["workflows"] is None, elapsed, module.params["fail_on_error"])
+    module.exit_results(results, module.params["workflows"] is None, elapsed, module.params["fail_on_error"],
+                        outcomes=IMPORT_OUTCOMES)
 
 
 if __name__ == "__main__":

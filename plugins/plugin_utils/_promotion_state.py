@@ -9,6 +9,7 @@ environments, the report and the summary. No I/O here: the action plugin reads a
 
 import os
 
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._reports import FAILED_OUTCOMES, failure_lines
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import StoreError, validate_ids
 
 
@@ -88,13 +89,9 @@ def final_results(results, redo_results):
 
 
 def outcome_of(result, check_mode):
-    """created, updated, unchanged, failed or not started (would ... in check mode)."""
-    if result.get("not_started"):
-        return "not started"
-    if result.get("failed"):
-        return "failed"
-    verb = "created" if result.get("created") else "updated" if result.get("changed") else "unchanged"
-    return "would " + verb[:-1] if check_mode and verb != "unchanged" else verb
+    """The import's outcome of the workflow (a result without one has failed), as would ... in check mode."""
+    outcome = result.get("outcome") or "failed"
+    return "would " + outcome[:-1] if check_mode and outcome in ("created", "updated") else outcome
 
 
 def _imported(result):
@@ -191,16 +188,12 @@ def summary_of(report, deployed, ids_note):
     """One environment's summary row: counts by outcome, the deploys of this run (or the plan's), failure lines."""
     entries = report["workflows"]
     outcomes = [COUNTED.get(entry["outcome"]) for entry in entries]
-    failed = [entry for entry in entries if entry["outcome"] == "failed"]
-    lines = ["  FAILED %s: %s" % (entry["name"] or entry["workflow_id"], entry["error"]) for entry in failed]
-    not_started = [entry for entry in entries if entry["outcome"] == "not started"]
-    if not_started:
-        lines.append("  NOT STARTED %d workflows: %s" % (len(not_started), not_started[0]["error"]))
+    lines = failure_lines(ci_rows(report))
     if ids_note:
         lines.append("  " + ids_note)
     return {"environment": report["environment"], "total": len(entries), "created": outcomes.count("created"),
             "updated": outcomes.count("updated"), "unchanged": outcomes.count("unchanged"), "deployed": deployed,
-            "failed": len(failed) + len(not_started), "lines": lines}
+            "failed": sum(1 for entry in entries if entry["outcome"] in FAILED_OUTCOMES), "lines": lines}
 
 
 def summary_table(rows, order, check_mode, current):

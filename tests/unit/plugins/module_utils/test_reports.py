@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._reports import (
-    ReportError, count_by_environment, normalise_rows, render_junit, render_markdown,
+    ReportError, count_by_environment, export_summary, normalise_rows, render_junit, render_markdown, result_rows,
 )
 
 ROWS = [
@@ -85,3 +85,32 @@ def test_no_rows():
 def test_bad_rows_are_named(rows, message):
     with pytest.raises(ReportError, match=message.replace("[", r"\[").replace("]", r"\]")):
         render_junit("t", rows)
+
+
+EXPORTED = {"dest": "/x/prod", "summary": {"total": 4, "changed": 1, "unchanged": 1, "failed": 2, "not_started": 1},
+            "results": [
+                {"name": "wf-1", "workflow_id": "a-1", "outcome": "changed", "failed": False, "msg": "exported"},
+                {"name": None, "workflow_id": "a-2", "outcome": "unchanged", "failed": False, "msg": "unchanged"},
+                {"name": "wf-3", "workflow_id": "a-3", "outcome": "failed", "failed": True, "msg": "job FAILED"},
+                {"name": "wf-4", "workflow_id": "a-4", "outcome": "not started", "failed": True, "msg": "not started: 401"}]}
+
+
+def test_the_rows_of_a_registered_result_take_the_modules_outcomes():
+    assert result_rows("prod", EXPORTED) == [
+        dict(environment="prod", name="wf-1", outcome="changed", deployed=False, message=""),
+        dict(environment="prod", name="a-2", outcome="unchanged", deployed=False, message=""),
+        dict(environment="prod", name="wf-3", outcome="failed", deployed=False, message="job FAILED"),
+        dict(environment="prod", name="wf-4", outcome="not started", deployed=False, message="not started: 401")]
+    assert result_rows("dev", None) == [dict(environment="dev", name="(every workflow)", outcome="failed",
+                                             deployed=False, message="the host did not reach the export task")]
+
+
+def test_the_export_summary_names_failures_once_and_where_the_files_are():
+    lines = export_summary({"prod": EXPORTED, "dev": {"msg": "bad key"}}, ["prod", "dev", "qa"], False)
+    assert lines[0].split() == ["environment", "total", "exported", "unchanged", "changed", "failed"]
+    assert lines[1].split() == ["prod", "4", "2", "1", "1", "2"]
+    assert lines[2:] == ["  FAILED wf-3: job FAILED", "  NOT STARTED 1 workflows: not started: 401", "  files: /x/prod",
+                         "dev                  not exported: bad key",
+                         "qa                   not exported: the host did not reach the export task"]
+    plan = export_summary({"prod": EXPORTED}, ["prod"], True)
+    assert "would export" in plan[0] and "would change" in plan[0] and plan[-1].endswith("(check mode: nothing written)")

@@ -70,7 +70,8 @@ def test_the_gate_names_what_an_earlier_environment_has_not_done():
 
 
 def test_the_summary_counts_deploys_not_changes_and_check_mode_says_would():
-    results = [{"name": "wf-1", "changed": True, "created": True}, {"name": "wf-2", "changed": False}]
+    results = [{"name": "wf-1", "changed": True, "created": True, "outcome": "created"},
+               {"name": "wf-2", "changed": False, "outcome": "unchanged"}]
     report = promotion.report_of("prod", "h", results, [], {}, True)
     assert [entry["outcome"] for entry in report["workflows"]] == ["would create", "unchanged"]
     row = promotion.summary_of(report, 1, "")
@@ -80,7 +81,7 @@ def test_the_summary_counts_deploys_not_changes_and_check_mode_says_would():
 
 
 def test_a_failed_deploy_of_an_unchanged_workflow_is_that_workflows_failure():
-    results = [{"name": "wf-1", "workflow_id": "a-1", "changed": False}]
+    results = [{"name": "wf-1", "workflow_id": "a-1", "changed": False, "outcome": "unchanged"}]
     report = promotion.report_of("prod", "h", results, [{"name": "wf-1", "failed": True, "msg": "deploy FAILED"}],
                                  {"wf-1": {"deployed": False}}, False)
     assert report["workflows"][0]["outcome"] == "failed" and report["workflows"][0]["error"] == "deploy FAILED"
@@ -91,3 +92,13 @@ def test_drift_names_each_workflow_and_member():
     assert promotion.drift_lines([{"name": "wf-1", "workflow_id": "a-1", "changed": True, "members_changed": ["flow_definition.json"]},
                                   {"name": "wf-2", "changed": False}, {"name": "wf-3", "created": True, "changed": True}]) == [
         "wf-1 (a-1): flow_definition.json differ", "wf-3: not in the environment (no id known)"]
+
+
+def test_the_summary_takes_the_imports_outcomes_and_names_failures_as_the_export_role_does():
+    results = [{"name": "wf-1", "failed": True, "outcome": "failed", "msg": "import FAILED"},
+               {"name": "wf-2", "failed": True, "not_started": True, "outcome": "not started", "msg": "not started: 401"},
+               {"name": "wf-3", "failed": True, "not_started": True, "outcome": "not started", "msg": "not started: 401"},
+               {"name": "wf-4", "changed": True, "outcome": "updated"}]
+    row = promotion.summary_of(promotion.report_of("prod", "h", results, [], {}, False), 0, "")
+    assert (row["failed"], row["updated"]) == (3, 1)
+    assert row["lines"] == ["  FAILED wf-1: import FAILED", "  NOT STARTED 2 workflows: not started: 401"]

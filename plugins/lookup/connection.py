@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to koreai.ai_for_process
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+name: connection
+short_description: The connection of an environment, from its own settings and the controller's KOREAI_* variables
+version_added: 0.4.0
+description:
+  - Returns the connection options (C(host), C(api_key), C(validate_certs), C(ca_path), C(kind)) of one
+    environment, as the collection's roles resolve them from the role's variables and the controller's environment.
+  - An empty O(host) takes E(KOREAI_HOST). E(KOREAI_API_KEY), E(KOREAI_CA_PATH), E(KOREAI_KIND) and
+    E(KOREAI_VALIDATE_CERTS) belong to the host in E(KOREAI_HOST) (as an AWX credential of the collection's type
+    injects them together) and are used only for that host, so a host that sets its own URL never receives the
+    controller's key.
+  - The given O(api_key) and O(ca_path) win over the environment's, as does a O(kind) other than V(workflow). The
+    environment can only turn certificate validation off (E(KOREAI_VALIDATE_CERTS=false)), never on.
+  - The key is returned, never logged; give the result only to tasks with C(no_log) where they could show it.
+options:
+  host:
+    description: The environment's URL; empty means E(KOREAI_HOST).
+    type: str
+    default: ""
+  api_key:
+    description: The environment's API key; empty means E(KOREAI_API_KEY) when the host is the one in E(KOREAI_HOST).
+    type: str
+    default: ""
+  validate_certs:
+    description: Whether to validate TLS certificates; for the host in E(KOREAI_HOST), E(KOREAI_VALIDATE_CERTS) may turn it off.
+    type: bool
+    default: true
+  ca_path:
+    description: CA bundle; empty means E(KOREAI_CA_PATH) for the host in E(KOREAI_HOST).
+    type: str
+    default: ""
+  kind:
+    description: V(workflow) (AI for Process) or V(tool) (Agent Platform); for the host in E(KOREAI_HOST), V(workflow)
+      gives way to E(KOREAI_KIND).
+    type: str
+    default: workflow
+"""
+
+EXAMPLES = r"""
+- name: Export with the environment's connection, or the controller's from KOREAI_HOST and KOREAI_API_KEY
+  koreai.ai_for_process.workflow_export:
+    host: "{{ connection.host }}"
+    api_key: "{{ connection.api_key }}"
+    validate_certs: "{{ connection.validate_certs }}"
+    ca_path: "{{ connection.ca_path | default(omit, true) }}"
+    kind: "{{ connection.kind }}"
+    workflow_id: a-5e1f0c2d
+    dest: exports/invoice-approval.zip
+  vars:
+    connection: "{{ lookup('koreai.ai_for_process.connection', host=environment_url | default('')) }}"
+  no_log: true
+"""
+
+RETURN = r"""
+_raw:
+  description: One mapping with C(host), C(api_key), C(validate_certs), C(ca_path) and C(kind) (empty strings where unset).
+  type: list
+  elements: dict
+"""
+
+import os
+
+from ansible.plugins.lookup import LookupBase
+
+DEFAULT_KIND = "workflow"
+ENV_TRUE = ("yes", "on", "1", "true")  # what ansible.builtin.bool calls true, as the roles read the variable before
+
+
+def env_turns_validation_off(value):
+    """Whether KOREAI_VALIDATE_CERTS (unset or empty: true) turns certificate validation off."""
+    return (value or "true").lower() not in ENV_TRUE
+
+
+def resolve_connection(given, environ):
+    """The connection of an environment: given (the role's settings) over environ's KOREAI_* for KOREAI_HOST."""
+    env_host = environ.get("KOREAI_HOST", "")
+    host = given["host"] or env_host
+    from_env = host == env_host
+    return {
+        "host": host,
+        "api_key": given["api_key"] or (environ.get("KOREAI_API_KEY", "") if from_env else ""),
+        "validate_certs": bool(given["validate_certs"]) and not (
+            from_env and env_turns_validation_off(environ.get("KOREAI_VALIDATE_CERTS"))),
+        "ca_path": given["ca_path"] or (environ.get("KOREAI_CA_PATH", "") if from_env else ""),
+        "kind": given["kind"] if given["kind"] != DEFAULT_KIND or not from_env
+        else environ.get("KOREAI_KIND") or DEFAULT_KIND,
+    }
+
+
+class LookupModule(LookupBase):
+    """The resolved connection options of one environment."""
+
+    def run(self, terms, variables=None, **kwargs):
+        self.set_options(var_options=variables, direct=kwargs)
+        given = {name: self.get_option(name) for name in ("host", "api_key", "validate_certs", "ca_path", "kind")}
+        return [resolve_connection(given, os.environ)]

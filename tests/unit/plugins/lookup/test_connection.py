@@ -1,0 +1,55 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to koreai.ai_for_process
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The connection lookup: the role's settings over the controller's KOREAI_* variables, for the host in KOREAI_HOST."""
+
+import os
+
+import pytest
+from ansible.plugins.loader import lookup_loader
+
+LOOKUPS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "plugins", "lookup")
+
+ENV_HOST = "https://process.example.com"
+CONTROLLER = {"KOREAI_HOST": ENV_HOST, "KOREAI_API_KEY": "kg-controller-key", "KOREAI_CA_PATH": "/etc/ca.pem",
+              "KOREAI_KIND": "tool", "KOREAI_VALIDATE_CERTS": "false"}
+
+
+@pytest.fixture
+def connection(monkeypatch):
+    """Resolve the given role settings with the controller's environment set to environ."""
+    def resolve(environ, **given):
+        for name in CONTROLLER:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in environ.items():
+            monkeypatch.setenv(name, value)
+        lookup_loader.add_directory(os.path.abspath(LOOKUPS))  # the plugin as the collection ships it, options and all
+        (resolved,) = lookup_loader.get("connection").run([], {}, **given)
+        return resolved
+    return resolve
+
+
+def test_an_empty_host_takes_the_environments_host_with_its_key_tls_settings_and_kind(connection):
+    assert connection(CONTROLLER) == {"host": ENV_HOST, "api_key": "kg-controller-key", "validate_certs": False,
+                                      "ca_path": "/etc/ca.pem", "kind": "tool"}
+
+
+def test_a_host_of_its_own_never_receives_the_controllers_key_or_settings(connection):
+    assert connection(CONTROLLER, host="https://other.example.com") == {
+        "host": "https://other.example.com", "api_key": "", "validate_certs": True, "ca_path": "", "kind": "workflow"}
+
+
+def test_the_roles_own_settings_win_and_the_environment_only_turns_validation_off(connection):
+    own = dict(api_key="kg-own", ca_path="/own.pem", kind="tool", validate_certs=False)
+    assert connection(dict(CONTROLLER, KOREAI_VALIDATE_CERTS="true", KOREAI_KIND="workflow"), host=ENV_HOST, **own) == {
+        "host": ENV_HOST, "api_key": "kg-own", "validate_certs": False, "ca_path": "/own.pem", "kind": "tool"}
+
+
+@pytest.mark.parametrize("value, validate", [("", True), ("TRUE", True), ("on", True), ("0", False), ("no", False),
+                                             ("t", False)])
+def test_koreai_validate_certs_reads_as_the_bool_filter_did(connection, value, validate):
+    assert connection(dict(CONTROLLER, KOREAI_VALIDATE_CERTS=value))["validate_certs"] is validate
+
+
+def test_without_any_environment_nothing_is_invented(connection):
+    assert connection({}) == {"host": "", "api_key": "", "validate_certs": True, "ca_path": "", "kind": "workflow"}
