@@ -27,6 +27,7 @@ HIDDEN_CHANGED = "<hidden, changed>"
 DIGEST_HEX_CHARS = 16
 JSON_CHECK_LIMIT = 32 * 1024 * 1024
 
+
 def masked_for_diff(name, before, after, classifier=None):
     """(before, after) documents of one member with secrets hidden; a hidden value that differs from the one at
     the same identity before reads ``<hidden, changed>`` (decided by comparison, never by a digest)."""
@@ -60,17 +61,15 @@ def redacted(name, document, key=None, classifier=None):
     return walk_secrets(document, in_env, placeholder, classifier)
 
 
-
-
 def placeholder_pointers(document, pointer=""):
     """JSON pointers of every placeholder in document."""
     if isinstance(document, dict):
-        return [found for key, value in document.items() for found in placeholder_pointers(value, pointer + "/" + escape_pointer_segment(key))]
+        return [found for key, value in document.items()
+                for found in placeholder_pointers(value, pointer + "/" + escape_pointer_segment(key))]
     if isinstance(document, list):
-        return [found for index, value in enumerate(document) for found in placeholder_pointers(value, "%s/%d" % (pointer, index))]
+        return [found for index, value in enumerate(document)
+                for found in placeholder_pointers(value, "%s/%d" % (pointer, index))]
     return [pointer] if is_placeholder(document) else []
-
-
 
 
 def unredacted_pointers(name, document, classifier=None):

@@ -11,7 +11,9 @@ import pytest
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._redaction import (
     HIDDEN, HIDDEN_CHANGED, find_unredacted, masked_for_diff, placeholder_pointers, redacted,
 )
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import PLACEHOLDER, Classifier, ClassifierError, is_placeholder, member_role, names_secret
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import (
+    PLACEHOLDER, Classifier, ClassifierError, is_placeholder, member_role, names_secret,
+)
 
 ENV = {"variables": [{"key": "BASE_URL", "value": "https://dev.example.invalid", "isSecured": False},
                      {"key": "API_TOKEN", "value": "tok-123", "isSecured": True, "port": 5432}]}
