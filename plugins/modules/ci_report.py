@@ -46,7 +46,7 @@ options:
     description:
       - Name of the variable each environment of O(environments) registered its batch
         M(koreai.ai_for_process.workflow_export) result in (with O(koreai.ai_for_process.workflow_export#module:workflows)).
-        The rows are then made from those results (their RV(koreai.ai_for_process.workflow_export#module:results[].outcome)),
+        The rows are then made from those results (each workflow's RV(koreai.ai_for_process.workflow_export#module:outcome)),
         one failed row for an environment without results, and the task also returns and shows RV(summary).
     type: str
     version_added: 0.4.0
