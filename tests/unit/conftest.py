@@ -16,6 +16,11 @@ from ansible_collections.koreai.ai_for_process.tests.emulator.control import Emu
 
 FIXTURES = ("emulator", "emulator_process")
 _RUNNING = {}
+# pytest keeps the tmp_path directories of its last runs below its temp root: below the collection's tests/output
+# (git-ignored, removed by make test), not in /tmp. pytest reads the variable when a test first asks for tmp_path.
+_TEMP_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "output", ".tmp", "pytest")
+os.makedirs(_TEMP_ROOT, exist_ok=True)
+os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", os.path.normpath(_TEMP_ROOT))
 
 
 def start_emulator():
