@@ -127,11 +127,19 @@ class ActionModule(ActionBase):
             raise StoreError("%s[%s]: %s is not a file (relative paths resolve against %s)" % (option, name, text, base))
         return VaultFile(self._loader, path, holds_secrets=True).read()
 
+    @staticmethod
+    def _earlier(args):
+        """The environments that gate this one: those given as earlier, else those before it in order."""
+        if args.get("earlier") is not None or args.get("order") is None:
+            return args.get("earlier") or []
+        return promotion.earlier_environments(args["order"], args.get("environment"), boolean(args.get("gate", True)),
+                                              args.get("mode", "promote"))
+
     def _gate(self, args, task_vars, names, check_mode):
         """Refuse this environment while an earlier one has a workflow not imported or not deployed (a plan warns)."""
         earlier = []
         hostvars = task_vars.get("hostvars", {})
-        for environment in args.get("earlier") or []:
+        for environment in self._earlier(args):
             own = hostvars[environment].get("promote_workflows_ids_file") if environment in hostvars else None
             ids_file = own or os.path.join(os.path.dirname(args["ids_file"]), environment + os.path.splitext(args["ids_file"])[1])
             path = state_file_of(resolve(ids_file, self._base(task_vars)))

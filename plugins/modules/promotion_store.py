@@ -79,9 +79,14 @@ options:
     description: The backup directory of the environment, resolved against the same base.
     type: path
   earlier:
-    description: The environments that must have imported and deployed every workflow first.
+    description: The environments that must have imported and deployed every workflow first (instead of O(order)).
     type: list
     elements: str
+  gate:
+    description: With O(order), whether the earlier environments gate this one.
+    type: bool
+    default: true
+    version_added: 0.4.0
   lock_timeout:
     description: Seconds to wait for another promotion to release the lock.
     type: float
@@ -122,7 +127,10 @@ options:
     type: bool
     default: true
   order:
-    description: The environments of the summary, in order.
+    description:
+      - The environments in promotion order. With V(summary), those of the summary. With V(open), those before
+        O(environment) must have imported and deployed every workflow first when O(gate) is on and O(mode) is
+        V(promote) (O(earlier), when given, wins).
     type: list
     elements: str
   git:
@@ -171,7 +179,7 @@ def main():
         workflows=dict(type="list", elements="dict"), ids=dict(type="dict"), env_variables=dict(type="dict", no_log=True),
         secret_values=dict(type="dict", no_log=True),
         ids_file=dict(type="path"), report=dict(type="path"), backup_dir=dict(type="path"),
-        earlier=dict(type="list", elements="str"), lock_timeout=dict(type="float", default=600),
+        earlier=dict(type="list", elements="str"), gate=dict(type="bool", default=True), lock_timeout=dict(type="float", default=600),
         git_push=dict(type="bool", default=False), allow_ephemeral_ids=dict(type="bool", default=False),
         store=dict(type="dict"), batch=dict(type="list", elements="dict", no_log=True), results=dict(type="list", elements="dict"),
         redo_results=dict(type="list", elements="dict"), deploy_results=dict(type="list", elements="dict"),

@@ -133,6 +133,14 @@ def next_state(ids, state, results, deploy_results, deploy):
     return ids, state
 
 
+def earlier_environments(order, environment, gate=True, mode="promote"):
+    """The environments before environment in the promotion order, whose state gates it: none without the gate, in
+    drift mode, or when environment is not in order."""
+    if not gate or mode != "promote" or environment not in order:
+        return []
+    return list(order[:order.index(environment)])
+
+
 def gate_problems(names, earlier):
     """Why this environment must wait: earlier is [(environment, state file, state or None)]; [] when none."""
     problems = []

@@ -102,3 +102,14 @@ def test_the_summary_takes_the_imports_outcomes_and_names_failures_as_the_export
     row = promotion.summary_of(promotion.report_of("prod", "h", results, [], {}, False), 0, "")
     assert (row["failed"], row["updated"]) == (3, 1)
     assert row["lines"] == ["  FAILED wf-1: import FAILED", "  NOT STARTED 2 workflows: not started: 401"]
+
+
+@pytest.mark.parametrize("environment, gate, mode, earlier", [
+    ("prod", True, "promote", ["dev", "staging"]),
+    ("dev", True, "promote", []),
+    ("prod", False, "promote", []),
+    ("prod", True, "drift", []),
+    ("qa", True, "promote", []),
+])
+def test_the_environments_before_this_one_gate_it_when_promoting_with_the_gate(environment, gate, mode, earlier):
+    assert promotion.earlier_environments(["dev", "staging", "prod"], environment, gate, mode) == earlier
