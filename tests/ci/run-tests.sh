@@ -13,6 +13,11 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 WORK=${WORK:-${TMPDIR:-/tmp}/koreai-ci-$(id -u)}
+# A work directory this run creates (venvs, copies of the collection, logs) is removed when it ends, so that /tmp is
+# left as it was; one that existed before (WORK=... kept between runs) is kept as a cache.
+if [ ! -e "$WORK" ]; then
+  trap 'rm -rf "$WORK"' EXIT
+fi
 STEPS=${*:-sanity units integration lint ecosystem}
 DEST="$WORK/src/ansible_collections/koreai/ai_for_process"
 # shellcheck source=tests/ci/lib.sh
