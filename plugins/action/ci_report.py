@@ -74,10 +74,10 @@ class ActionModule(ActionBase):
             step_summary = append_step_summary(markdown)
         except (OSError, IOError) as exc:
             raise AnsibleActionFail("could not write the report: %s" % to_native(exc))
+        counts = dict(count_by_environment(rows))
         result.update(changed=bool(written or step_summary), markdown=markdown, markdown_path=args["markdown_path"],
                       junit_path=args["junit_path"], step_summary=step_summary,
-                      counts=dict(count_by_environment(rows)),
-                      failed_count=sum(env["failed"] for env in count_by_environment(rows).values()))
+                      counts=counts, failed_count=sum(env["failed"] for env in counts.values()))
         return result
 
     def _check_mode(self):

@@ -12,6 +12,7 @@ NOT_STARTED = "not started"
 FAILED = "failed"
 UNCHANGED = "unchanged"
 CREATED = "created"
+UPDATED = "updated"
 
 
 class OutcomeRule:
@@ -50,5 +51,5 @@ class OutcomeRule:
 
 # The summary's keys total, changed, unchanged and failed (which includes the workflows not started) stay as they
 # were; each rule adds the counts of its other outcomes.
-IMPORT_OUTCOMES = OutcomeRule("updated", (CREATED, "updated", NOT_STARTED), counts_deployed=True)
+IMPORT_OUTCOMES = OutcomeRule(UPDATED, (CREATED, UPDATED, NOT_STARTED), counts_deployed=True)
 EXPORT_OUTCOMES = OutcomeRule("changed", (NOT_STARTED,))

@@ -15,8 +15,10 @@ import re
 from collections import OrderedDict
 from xml.sax.saxutils import escape, quoteattr
 
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._outcomes import FAILED, NOT_STARTED
+
 # A workflow that was not started did not reach its target either: CI must not go green on it.
-FAILED_OUTCOMES = ("failed", "not started")
+FAILED_OUTCOMES = (FAILED, NOT_STARTED)
 SKIPPED_OUTCOMES = ("skipped",)
 ROW_KEYS = ("environment", "name", "outcome", "deployed", "message")
 NO_RESULT = "the host did not reach the export task"
@@ -79,8 +81,8 @@ def count_by_environment(rows):
 
 def failure_lines(rows):
     """The lines of a summary that name each failed workflow, then those not started (once, with the first reason)."""
-    lines = ["  FAILED %s: %s" % (row["name"], row["message"]) for row in rows if row["outcome"] == "failed"]
-    not_started = [row for row in rows if row["outcome"] == "not started"]
+    lines = ["  FAILED %s: %s" % (row["name"], row["message"]) for row in rows if row["outcome"] == FAILED]
+    not_started = [row for row in rows if row["outcome"] == NOT_STARTED]
     if not_started:
         lines.append("  NOT STARTED %d workflows: %s" % (len(not_started), not_started[0]["message"]))
     return lines
@@ -91,10 +93,10 @@ def result_rows(environment, result):
     or one failed row for the whole environment when the task returned no results."""
     result = result or {}
     if not isinstance(result.get("results"), list):
-        return [dict(environment=environment, name="(every workflow)", outcome="failed", deployed=False,
+        return [dict(environment=environment, name="(every workflow)", outcome=FAILED, deployed=False,
                      message=result.get("msg", NO_RESULT))]
     return [dict(environment=environment, name=item.get("name") or item.get("workflow_id"),
-                 outcome=item.get("outcome") or "failed", deployed=bool(item.get("deployed")),
+                 outcome=item.get("outcome") or FAILED, deployed=bool(item.get("deployed")),
                  message=(item.get("msg") or "") if item.get("failed") else "") for item in result["results"]]
 
 

@@ -9,6 +9,7 @@ environments, the report and the summary. No I/O here: the action plugin reads a
 
 import os
 
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._outcomes import CREATED, FAILED, UPDATED
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._reports import FAILED_OUTCOMES, failure_lines
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import StoreError, validate_ids
 
@@ -90,8 +91,8 @@ def final_results(results, redo_results):
 
 def outcome_of(result, check_mode):
     """The import's outcome of the workflow (a result without one has failed), as would ... in check mode."""
-    outcome = result.get("outcome") or "failed"
-    return "would " + outcome[:-1] if check_mode and outcome in ("created", "updated") else outcome
+    outcome = result.get("outcome") or FAILED
+    return "would " + outcome[:-1] if check_mode and outcome in (CREATED, UPDATED) else outcome
 
 
 def _imported(result):
