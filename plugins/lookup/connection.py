@@ -14,7 +14,8 @@ description:
     injects them together) and are used only for that host, so a host that sets its own URL never receives the
     controller's key.
   - The given O(api_key) and O(ca_path) win over the environment's, as does a O(kind) other than V(workflow). The
-    environment can only turn certificate validation off (E(KOREAI_VALIDATE_CERTS=false)), never on.
+    environment can only turn certificate validation off (E(KOREAI_VALIDATE_CERTS=false)), never on; it is read as
+    the modules read it, and a value that is neither true nor false is an error.
   - The key is returned, never logged; give the result only to tasks with C(no_log) where they could show it.
 options:
   host:
@@ -64,15 +65,25 @@ _raw:
 
 import os
 
+from ansible.errors import AnsibleLookupError
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.lookup import LookupBase
 
 DEFAULT_KIND = "workflow"
-ENV_TRUE = ("yes", "on", "1", "true")  # what ansible.builtin.bool calls true, as the roles read the variable before
 
 
 def env_turns_validation_off(value):
-    """Whether KOREAI_VALIDATE_CERTS (unset or empty: true) turns certificate validation off."""
-    return (value or "true").lower() not in ENV_TRUE
+    """Whether KOREAI_VALIDATE_CERTS (unset or empty: true) turns certificate validation off.
+
+    Read as the modules read it (a bool option's env_fallback), so that a value means the same everywhere and one
+    neither true nor false is refused rather than taken as false.
+    """
+    try:
+        return not boolean(value or True, strict=True)
+    except TypeError:
+        raise AnsibleLookupError(
+            "KOREAI_VALIDATE_CERTS in the controller's environment is neither true nor false: set it to true or false, "
+            "or unset it") from None
 
 
 def resolve_connection(given, environ):

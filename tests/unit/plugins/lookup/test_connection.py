@@ -6,6 +6,8 @@
 import os
 
 import pytest
+from ansible.errors import AnsibleLookupError
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.loader import lookup_loader
 
 LOOKUPS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "plugins", "lookup")
@@ -45,10 +47,17 @@ def test_the_roles_own_settings_win_and_the_environment_only_turns_validation_of
         "host": ENV_HOST, "api_key": "kg-own", "validate_certs": False, "ca_path": "/own.pem", "kind": "tool"}
 
 
-@pytest.mark.parametrize("value, validate", [("", True), ("TRUE", True), ("on", True), ("0", False), ("no", False),
-                                             ("t", False)])
-def test_koreai_validate_certs_reads_as_the_bool_filter_did(connection, value, validate):
+@pytest.mark.parametrize("value, validate", [("", True), ("TRUE", True), ("on", True), ("t", True), ("y", True),
+                                             ("0", False), ("no", False), ("F", False)])
+def test_koreai_validate_certs_reads_as_the_modules_read_it(connection, value, validate):
     assert connection(dict(CONTROLLER, KOREAI_VALIDATE_CERTS=value))["validate_certs"] is validate
+    assert boolean(value or True) is validate  # the rule of a bool option's env_fallback in the modules
+
+
+@pytest.mark.parametrize("value", ["ture", "disabled", "2"])
+def test_a_koreai_validate_certs_neither_true_nor_false_is_refused_not_taken_as_false(connection, value):
+    with pytest.raises(AnsibleLookupError, match="KOREAI_VALIDATE_CERTS .* neither true nor false: set it to true or false"):
+        connection(dict(CONTROLLER, KOREAI_VALIDATE_CERTS=value))
 
 
 def test_without_any_environment_nothing_is_invented(connection):
