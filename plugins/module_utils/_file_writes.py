@@ -103,12 +103,16 @@ def place_private(source, dest, options=None, backup=False):
     return backup_file
 
 
-def write_private(dest, content, options=None):
-    """Write bytes to dest through a private temp file and an atomic rename; no temp file survives a failure."""
+def write_private(dest, content, options=None, durable=False):
+    """Write bytes to dest through a private temp file and an atomic rename; no temp file survives a failure.
+    durable: the bytes reach the disk before the rename (a file that guards against duplicates)."""
     temp, handle = temp_file_beside(dest)
     try:
         with handle:
             handle.write(content)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         place_private(temp, dest, options)
     except BaseException:
         remove_quietly(temp)

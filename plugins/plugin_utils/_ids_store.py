@@ -7,10 +7,12 @@ import errno
 import json
 import os
 import socket
-import tempfile
 import time
 
 import yaml
+
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_options import FileOptions
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_writes import write_private as write_private_file
 
 
 class StoreError(Exception):
@@ -88,23 +90,11 @@ def dump_yaml(doc, header):
 
 
 def write_private(path, data, mode=0o600):
-    """Write bytes to path atomically, 0600 from the first byte (temp file beside it, then rename); mode is the
-    file's mode once it is whole (0644 for a report that holds no secret)."""
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)  # mkstemp: O_EXCL, 0600
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mode != 0o600:
-            os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
+    """Write bytes to path as the modules write their files (0600 from the first byte, then renamed into place),
+    synced to disk, in a directory created if needed; mode is the file's mode once it is whole (0644 for a report
+    that holds no secret)."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    write_private_file(path, data, FileOptions(mode=mode), durable=True)
 
 
 def _owner_alive(owner):

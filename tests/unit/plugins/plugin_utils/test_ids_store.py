@@ -54,6 +54,18 @@ def test_write_private_is_0600_and_leaves_no_temp_file(tmp_path):
     assert os.listdir(str(tmp_path / "ids")) == ["prod.yml"]
 
 
+def test_write_private_syncs_the_bytes_before_the_rename_and_gives_the_final_mode_last(tmp_path, monkeypatch):
+    path = str(tmp_path / "reports" / "prod.json")
+    seen = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: seen.append(("fsync", oct(os.fstat(fd).st_mode & 0o777))) or real_fsync(fd))
+    monkeypatch.setattr(os, "replace", lambda src, dst: seen.append(("replace", oct(os.stat(src).st_mode & 0o777)))
+                        or real_replace(src, dst))
+    write_private(path, b"{}", mode=0o644)
+    assert seen == [("fsync", "0o600"), ("replace", "0o644")]
+    assert oct(os.stat(path).st_mode & 0o777) == "0o644"
+
+
 def test_the_lock_is_exclusive_and_names_its_owner(tmp_path):
     path = str(tmp_path / "prod.yml.lock")
     acquire_lock(path, os.getpid(), timeout=0)
