@@ -16,7 +16,7 @@ from ansible_collections.koreai.ai_for_process.plugins.plugin_utils import _prom
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import (
     DEFAULT_LOCK_TIMEOUT, StoreError, acquire_lock, release_lock, validate_ids, write_private)
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._store_files import (
-    VaultFile, refuse_inside_collection, resolve, state_file_of)
+    VaultFile, default_store_file, refuse_inside_collection, resolve, state_file_of)
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._store_git import push_store
 
 IDS_HEADER = "name -> workflow id in this environment; written by koreai.ai_for_process.promote_workflows: commit it"
@@ -53,14 +53,30 @@ class ActionModule(ActionBase):
         """The one base of relative paths: the inventory's directory, else the playbook's."""
         return task_vars.get("inventory_dir") or task_vars.get("playbook_dir") or os.getcwd()
 
+    @staticmethod
+    def _ids_file(args):
+        """This environment's ids file: the one given, else ids/<environment>.yml beside the source tree."""
+        if args.get("ids_file"):
+            return args["ids_file"]
+        if not args.get("src"):
+            raise StoreError("set promote_workflows_ids_file: a live source has no tree to keep the ids beside")
+        return default_store_file(args["src"], args["environment"], "ids", ".yml")
+
     def _paths(self, args, task_vars, check_mode):
+        if not args.get("environment"):
+            raise StoreError("environment (the inventory host being promoted) is required")
         base = self._base(task_vars)
-        paths = {"base": base, "ids_file": resolve(args["ids_file"], base), "report": resolve(args["report"], base),
+        report = args.get("report") or default_store_file(args.get("src"), args["environment"], "promotions", ".json")
+        paths = {"base": base, "ids_file": resolve(self._ids_file(args), base), "report": resolve(report, base),
                  "backup_dir": resolve(args["backup_dir"], base) if args.get("backup_dir") else None}
         paths["state_file"] = state_file_of(paths["ids_file"])
         paths["lock_file"] = paths["ids_file"] + ".lock"
-        if args.get("src"):
-            paths["src"] = resolve(args["src"], base)
+        for kind, extension in (("junit", ".xml"), ("markdown", ".md")):
+            directory = args.get(kind + "_dir")
+            paths[kind] = resolve(os.path.join(directory, args["environment"] + extension), base) if directory else ""
+        source = args.get("src") or args.get("exported_src")
+        if source:
+            paths["src"] = resolve(source, base)
         if not check_mode and args.get("mode", "promote") == "promote":
             refuse_inside_collection(paths["ids_file"], "promote_workflows_ids_file")
             refuse_inside_collection(paths["report"], "promote_workflows_report")
@@ -141,14 +157,19 @@ class ActionModule(ActionBase):
         hostvars = task_vars.get("hostvars", {})
         for environment in self._earlier(args):
             own = hostvars[environment].get("promote_workflows_ids_file") if environment in hostvars else None
-            ids_file = own or os.path.join(os.path.dirname(args["ids_file"]), environment + os.path.splitext(args["ids_file"])[1])
-            path = state_file_of(resolve(ids_file, self._base(task_vars)))
+            path = state_file_of(resolve(own or self._earlier_ids_file(args, environment), self._base(task_vars)))
             file_ = VaultFile(self._loader, path)
             earlier.append((environment, path, file_.read().get("workflows", {}) if file_.exists else None))
         problems = promotion.gate_problems(names, earlier)
         if problems and not check_mode:
             raise StoreError("not promoted, an earlier environment is not done: " + "; ".join(problems))
         return ["the apply will wait: " + problem for problem in problems]
+
+    def _earlier_ids_file(self, args, environment):
+        """An earlier environment's ids file when its own is not in the inventory: beside this environment's, named
+        for it (ids/staging.yml beside ids/prod.yml), as the role's default and a per-host pattern both put it."""
+        ids_file = self._ids_file(args)
+        return os.path.join(os.path.dirname(ids_file), environment + os.path.splitext(ids_file)[1])
 
     @staticmethod
     def _refuse_ephemeral(args, task_vars, batch):

@@ -51,8 +51,14 @@ options:
     description: URL of the environment, for the report.
     type: str
   src:
-    description: The source tree (C(<src>/extracted/<name>/) preferred, else C(<src>/<name>.zip)).
+    description:
+      - The source tree (C(<src>/extracted/<name>/) preferred, else C(<src>/<name>.zip)); the ids file and the report
+        default to C(ids/) and C(promotions/) beside it.
     type: str
+  exported_src:
+    description: Where the live source environment was exported to, used when O(src) is empty.
+    type: str
+    version_added: 0.4.0
   workflows:
     description: The workflows to promote (items with C(name) and optionally C(src)).
     type: list
@@ -70,11 +76,19 @@ options:
         be vault-encrypted).
     type: dict
   ids_file:
-    description: The environment's ids file.
+    description: The environment's ids file; default C(ids/<environment>.yml) beside O(src), required without O(src).
     type: path
   report:
-    description: The promotion report to write.
+    description: The promotion report to write; default C(promotions/<environment>.json) beside O(src).
     type: path
+  junit_dir:
+    description: Directory of the CI report in JUnit XML (C(<environment>.xml)), returned as C(store.paths.junit).
+    type: path
+    version_added: 0.4.0
+  markdown_dir:
+    description: Directory of the CI report in Markdown (C(<environment>.md)), returned as C(store.paths.markdown).
+    type: path
+    version_added: 0.4.0
   backup_dir:
     description: The backup directory of the environment, resolved against the same base.
     type: path
@@ -175,10 +189,11 @@ def main():
     module = AnsibleModule(argument_spec=dict(
         step=dict(type="str", required=True, choices=["open", "settle", "close", "release", "summary", "push", "drift"]),
         mode=dict(type="str", choices=["promote", "drift"], default="promote"),
-        environment=dict(type="str"), host=dict(type="str"), src=dict(type="str"),
+        environment=dict(type="str"), host=dict(type="str"), src=dict(type="str"), exported_src=dict(type="str"),
         workflows=dict(type="list", elements="dict"), ids=dict(type="dict"), env_variables=dict(type="dict", no_log=True),
         secret_values=dict(type="dict", no_log=True),
         ids_file=dict(type="path"), report=dict(type="path"), backup_dir=dict(type="path"),
+        junit_dir=dict(type="path"), markdown_dir=dict(type="path"),
         earlier=dict(type="list", elements="str"), gate=dict(type="bool", default=True), lock_timeout=dict(type="float", default=600),
         git_push=dict(type="bool", default=False), allow_ephemeral_ids=dict(type="bool", default=False),
         store=dict(type="dict"), batch=dict(type="list", elements="dict", no_log=True), results=dict(type="list", elements="dict"),

@@ -29,6 +29,13 @@ def refuse_inside_collection(path, option):
                          "inventory file (-i) so that relative paths resolve against its directory" % (option, path))
 
 
+def default_store_file(src, environment, folder, extension):
+    """Where an environment's file goes when the role is not told: folder/<environment><extension> beside the
+    source tree's directory as written (ids/prod.yml, promotions/prod.json), else in the base itself. The rule the
+    stores already written were found by: a path that changes would lose their ids."""
+    return os.path.join(os.path.dirname(src) if src else "", folder, environment + extension)
+
+
 def state_file_of(ids_file):
     """The promotion state file beside an ids file: ids/prod.yml -> ids/prod.state.yml."""
     stem, ext = os.path.splitext(ids_file)

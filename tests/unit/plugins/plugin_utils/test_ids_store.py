@@ -15,7 +15,7 @@ from ansible.parsing.vault import VaultSecret, is_encrypted
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import (
     StoreError, acquire_lock, dump_yaml, parse_yaml, release_lock, validate_ids, write_private)
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._store_files import (
-    VaultFile, refuse_inside_collection, resolve, state_file_of)
+    VaultFile, default_store_file, refuse_inside_collection, resolve, state_file_of)
 
 
 def test_a_key_given_twice_is_refused_naming_both_lines():
@@ -154,3 +154,14 @@ class UnsafeText(str):
 def test_store_files_are_written_from_str_subclasses():
     text = dump_yaml({UnsafeText("invoice-approval"): UnsafeText("a-0001"), "state": [UnsafeText("x")]}, "header")
     assert text == "# header\ninvoice-approval: a-0001\nstate:\n- x\n"
+
+
+@pytest.mark.parametrize("src, expected", [
+    ("exports/dev", "exports/ids/prod.yml"),
+    ("dev", "ids/prod.yml"),  # a bare directory name: beside it is the base itself
+    ("/srv/exports/dev", "/srv/exports/ids/prod.yml"),
+    ("exports/dev/", "exports/dev/ids/prod.yml"),  # as the stores written so far were found: moving it would lose them
+    ("", "ids/prod.yml"),
+])
+def test_an_environments_file_defaults_to_beside_the_source_tree(src, expected):
+    assert default_store_file(src, "prod", "ids", ".yml") == expected
