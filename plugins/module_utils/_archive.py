@@ -37,6 +37,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_option
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._tree_writer import STATE_FILE, sync_tree_from
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._redaction import masked_for_diff, redacted
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import PLACEHOLDER, member_role
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._validation import check_positive
 
 MIB = 1024 * 1024
 CANONICAL_JSON_LIMIT = 32 * MIB  # larger JSON members are hashed (and extracted) as raw bytes
@@ -68,6 +69,18 @@ class ExtractOptions:
 
 
 DEFAULT_OPTIONS = ExtractOptions()
+ARCHIVE_LIMITS = ("max_archive_bytes", "max_members", "max_member_bytes")
+
+
+def archive_limits_argument_spec():
+    """The options bounding the archives a module reads (documented by the archive_limits doc fragment)."""
+    return {option: dict(type="int", default=getattr(DEFAULT_OPTIONS, option)) for option in ARCHIVE_LIMITS}
+
+
+def archive_limits_from(params):
+    """The ExtractOptions fields of the archive limits given; a PlanError for one that is not positive."""
+    check_positive(params, ARCHIVE_LIMITS)
+    return {option: params[option] for option in ARCHIVE_LIMITS}
 
 
 @dataclass

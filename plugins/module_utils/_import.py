@@ -16,7 +16,7 @@ import posixpath
 import tempfile
 from dataclasses import dataclass
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import check_owners, owner_named
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import DEFAULT_OPTIONS, check_owners, owner_named
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._backups import start_backup
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._deploy import deploy_steps
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import pretty_json
@@ -67,16 +67,17 @@ class ImportOptions:
     carry_source_secrets: bool
     classifier: object
     known_secrets: set
+    archive_limits: object = DEFAULT_OPTIONS  # _archive.ExtractOptions: the source's and the compare export's budgets
 
 
-def fetch_members(client, job, keep_as=None):
-    """Download a finished export into a private temp file and return its {role: Member}; nothing is kept
-    (but the archive at keep_as, a private file of the caller's, when given)."""
+def fetch_members(client, job, keep_as=None, limits=DEFAULT_OPTIONS):
+    """Download a finished export into a private temp file and return its {role: Member}, read within limits;
+    nothing is kept (but the archive at keep_as, a private file of the caller's, when given)."""
     if not job.download_url:
         raise DownloadError("%s succeeded but gave no download URL" % job.action)
 
     def members_checked(path, _content_type):
-        members = members_of_archive(path, "the %s" % job.action)
+        members = members_of_archive(path, "the %s" % job.action, limits)
         check_owners({member.name: owner_named(member.document) for role, member in members.items() if role != "env"},
                      job.workflow_id, client.kind)  # from the documents just read, not a second pass over the zip
         return members
@@ -160,7 +161,7 @@ class ImportOperation:
                 backup.discard()
 
     def _steps(self, request, result, backup):
-        source = load_source(request.src, request.option_prefix + "src")
+        source = load_source(request.src, request.option_prefix + "src", self.options.archive_limits)
         secret_plan = self._secret_plan(request)  # the given values' shapes are checked before any request
         current = {}
         if request.workflow_id:
@@ -202,7 +203,7 @@ class ImportOperation:
         job = yield Call(start_export, self.client, workflow_id, flow_id)
         if not job.succeeded:
             job = yield Wait(job, "export")
-        return (yield Call(fetch_members, self.client, job, keep_as))
+        return (yield Call(fetch_members, self.client, job, keep_as, self.options.archive_limits))
 
     def _secret_plan(self, request):
         """The SecretPlan of one workflow; a SecretsRefused names a given value of the wrong shape."""

@@ -15,7 +15,7 @@ import os
 import zipfile
 import zlib
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import check_extractable
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import DEFAULT_OPTIONS, check_extractable
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import canonical_json, framed, sha256_hex
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError, UnsafeArchive
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._redaction import placeholder_pointers, redacted
@@ -59,12 +59,12 @@ def _add(members, name, document, where):
     members[role] = Member(name, document)
 
 
-def members_of_archive(path, where):
-    """{role: Member} of a zip archive, refusing archives with unsafe members."""
+def members_of_archive(path, where, limits=DEFAULT_OPTIONS):
+    """{role: Member} of a zip archive, refusing archives with unsafe members or over the limits (ExtractOptions)."""
     members = {}
     try:
         with zipfile.ZipFile(path) as archive:
-            check_extractable(archive)
+            check_extractable(archive, limits)
             for info in archive.infolist():
                 if info.is_dir() or member_role(info.filename) is None:
                     continue
@@ -94,13 +94,14 @@ def members_of_directory(path, where):
     return members
 
 
-def load_source(src, option="src"):
-    """The members of src (an archive or a directory); the flow and app definitions are required."""
+def load_source(src, option="src", limits=DEFAULT_OPTIONS):
+    """The members of src (an archive, read within limits, or a directory); the flow and app definitions are
+    required."""
     where = "%s %s" % (option, src)
     if not os.path.exists(src):
         raise SourceError("%s does not exist; give an archive written by workflow_export or its extracted directory" % where)
     try:
-        members = members_of_directory(src, where) if os.path.isdir(src) else members_of_archive(src, where)
+        members = members_of_directory(src, where) if os.path.isdir(src) else members_of_archive(src, where, limits)
     except OSError as exc:
         raise SourceError("%s cannot be read: %s" % (where, exc.strerror or exc))
     missing = [ROLE_NAMES[role] for role in ("flow", "app") if role not in members]

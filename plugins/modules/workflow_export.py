@@ -23,6 +23,7 @@ author:
 extends_documentation_fragment:
   - koreai.ai_for_process.connection
   - koreai.ai_for_process.runner
+  - koreai.ai_for_process.archive_limits
   - koreai.ai_for_process.secrets
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
@@ -149,21 +150,6 @@ options:
         C(.gitattributes)), which are refused by default because git would act on them in the review tree.
     type: bool
     default: false
-  max_archive_bytes:
-    description:
-      - Most bytes an archive may expand to, in all; a larger one is refused before it is read.
-      - The download itself stops once it passes this budget plus 1/64 (for the zip's own structure), and once it
-        has taken O(wait_timeout), however slowly it arrives; nothing is kept.
-    type: int
-    default: 536870912
-  max_members:
-    description: Most members an archive may hold.
-    type: int
-    default: 10000
-  max_member_bytes:
-    description: Most bytes one member may expand to.
-    type: int
-    default: 268435456
   wait:
     description:
       - Follow the dock status until the job succeeds or fails. With V(false) the module returns right after
@@ -366,7 +352,7 @@ summary:
 import os
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import (
-    DEFAULT_MAX_ARCHIVE_BYTES, DEFAULT_MAX_MEMBER_BYTES, DEFAULT_MAX_MEMBERS, ExtractOptions,
+    ExtractOptions, archive_limits_argument_spec, archive_limits_from,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import ExportOperation
@@ -403,14 +389,12 @@ def argument_spec():
         redact_extracted=dict(type="bool", default=True),
         redaction_key=dict(type="str", no_log=True),
         allow_dot_members=dict(type="bool", default=False),
-        max_archive_bytes=dict(type="int", default=DEFAULT_MAX_ARCHIVE_BYTES),
-        max_members=dict(type="int", default=DEFAULT_MAX_MEMBERS),
-        max_member_bytes=dict(type="int", default=DEFAULT_MAX_MEMBER_BYTES),
         wait=dict(type="bool", default=RUNNER_DEFAULTS["wait"]),
         dock_status_id=dict(type="str"),
         download_url=dict(type="str"),
         manifest=dict(type="path"),
     )
+    spec.update(archive_limits_argument_spec())
     spec.update(classifier_argument_spec())
     spec.update(runner_argument_spec())
     return spec
@@ -429,14 +413,13 @@ def create_batch_dest(module):
 
 def extract_options_from(params):
     """The budgets and rules for reading archives and writing review trees."""
-    check_positive(params, ("max_archive_bytes", "max_members", "max_member_bytes"))
+    limits = archive_limits_from(params)
     try:
         use_classifier(classifier_from_params(params))  # what extract_to redacts and the diff hides
     except ClassifierError as exc:
         raise PlanError(str(exc))
-    return ExtractOptions(max_archive_bytes=params["max_archive_bytes"], max_members=params["max_members"],
-                          max_member_bytes=params["max_member_bytes"], allow_dot_members=params["allow_dot_members"],
-                          redact=params["redact_extracted"], redaction_key=params["redaction_key"])
+    return ExtractOptions(allow_dot_members=params["allow_dot_members"], redact=params["redact_extracted"],
+                          redaction_key=params["redaction_key"], **limits)
 
 
 def manifest_outcome(module, results):

@@ -36,6 +36,7 @@ author:
 extends_documentation_fragment:
   - koreai.ai_for_process.connection
   - koreai.ai_for_process.runner
+  - koreai.ai_for_process.archive_limits
   - koreai.ai_for_process.secrets
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
@@ -299,6 +300,9 @@ elapsed:
   type: float
 """
 
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import (
+    ExtractOptions, archive_limits_argument_spec, archive_limits_from,
+)
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._backups import DEFAULT_KEEP, backup_settings
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._import import ImportOperation, ImportOptions, ImportRequest
@@ -335,6 +339,7 @@ def argument_spec():
         carry_source_secrets=dict(type="bool", default=False),
     )
     spec.update(backup_dir=dict(type="path"), backup_keep=dict(type="int", default=DEFAULT_KEEP))
+    spec.update(archive_limits_argument_spec())
     spec.update(classifier_argument_spec())
     spec.update(runner_argument_spec())
     return spec
@@ -371,7 +376,8 @@ def plan_imports(params, known_secrets=None):
     options = ImportOptions(ignore_keys=tuple(params["ignore_keys"]), force=params["force"],
                             file_context=params["file_context"], chunk_size=params["chunk_size"], deploy=params["deploy"],
                             backup=backup_settings(params), carry_source_secrets=params["carry_source_secrets"],
-                            classifier=classifier, known_secrets=known_secrets)
+                            classifier=classifier, known_secrets=known_secrets,
+                            archive_limits=ExtractOptions(**archive_limits_from(params)))
     return requests, options
 
 

@@ -9,7 +9,9 @@ import os
 import pytest
 import yaml
 
+from ansible_collections.koreai.ai_for_process.plugins.doc_fragments import archive_limits
 from ansible_collections.koreai.ai_for_process.plugins.doc_fragments.runner import ModuleDocFragment
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import archive_limits_argument_spec
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import DEFAULT_IGNORE_KEYS
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Settings
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import (
@@ -40,6 +42,16 @@ def test_the_runner_doc_fragment_documents_each_runner_option_with_its_default_a
     for option in RUNNER_OPTIONS:
         assert (documented[option]["type"], documented[option]["default"]) == (RUNNER_OPTION_TYPES[option],
                                                                                RUNNER_DEFAULTS[option]), option
+
+
+@pytest.mark.parametrize("module", [workflow_export, workflow_import], ids=lambda module: module.__name__)
+def test_the_archive_limits_fragment_documents_the_limits_each_reading_module_takes(module):
+    documented = yaml.safe_load(archive_limits.ModuleDocFragment.DOCUMENTATION)["options"]
+    spec = archive_limits_argument_spec()
+    assert {option: (doc["type"], doc["default"]) for option, doc in documented.items()} == {
+        option: (entry["type"], entry["default"]) for option, entry in spec.items()}
+    assert {option: module.argument_spec()[option] for option in spec} == spec
+    assert "koreai.ai_for_process.archive_limits" in yaml.safe_load(module.DOCUMENTATION)["extends_documentation_fragment"]
 
 
 def test_the_argument_spec_and_the_runner_settings_take_the_runner_defaults():

@@ -116,6 +116,27 @@ def test_bad_sources_fail_before_any_request(emulator, tmp_path, make_src, messa
     assert emulator.log() == []
 
 
+def test_the_archive_limits_bound_the_source_and_the_compare_export(emulator, tmp_path):
+    exported = export(emulator, "dev", tmp_path, ["a-0001"])["a-0001"]
+    requests = len(emulator.log())
+    (source,) = import_(emulator, "staging", src=exported["dest"], workflow_id="a-0001", max_members=2)
+    assert source["failed"] is True and "more than max_members=2" in source["msg"]
+    assert len(emulator.log()) == requests  # the source is refused before any request
+    tree = os.path.join(str(tmp_path), "tree")
+    os.mkdir(tree)
+    for name in ("flow_definition.json", "app_definition.json"):
+        with open(os.path.join(tree, name), "w") as handle:
+            handle.write("{}")
+    (compared,) = import_(emulator, "staging", src=tree, workflow_id="a-0001", max_members=2)
+    assert compared["failed"] is True and "more than max_members=2" in compared["msg"]
+    assert mutations(emulator) == (0, 0)
+
+
+def test_an_archive_limit_must_be_positive(emulator, tmp_path):
+    with pytest.raises(PlanError, match="max_member_bytes must be greater than 0"):
+        import_(emulator, "staging", src=str(tmp_path), workflow_id="a-0001", max_member_bytes=0)
+
+
 def test_workflow_id_or_name_is_required(emulator, tmp_path):
     with pytest.raises(PlanError, match="workflow_id or name is required"):
         import_(emulator, "staging", src=str(tmp_path))
