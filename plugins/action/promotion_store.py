@@ -77,6 +77,9 @@ class ActionModule(ActionBase):
         source = args.get("src") or args.get("exported_src")
         if source:
             paths["src"] = resolve(source, base)
+        elif any(not item.get("src") for item in args.get("workflows") or []):
+            raise StoreError("set promote_workflows_src (the exported tree of the source environment) or "
+                             "promote_workflows_source_host: a workflow without its own src has nowhere to come from")
         if not check_mode and args.get("mode", "promote") == "promote":
             refuse_inside_collection(paths["ids_file"], "promote_workflows_ids_file")
             refuse_inside_collection(paths["report"], "promote_workflows_report")

@@ -365,7 +365,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_opti
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import (
     ClassifierError, classifier_argument_spec, classifier_from_params, use_classifier,
 )
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._validation import PlanError, check_positive
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._validation import PlanError
 
 
 def argument_spec():
