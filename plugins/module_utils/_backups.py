@@ -72,6 +72,20 @@ def _utc_stamp():
     return time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + ".%06dZ" % int((now % 1) * 1000000)
 
 
+GITIGNORE = b"# Backups of import targets hold their secrets (environment variables): never commit them.\n*\n"
+
+
+def _keep_out_of_git(directory):
+    """Write a .gitignore that ignores everything in directory, unless one is there: backup_dir often sits in the
+    project's git tree (the promote_workflows role puts it beside the inventory)."""
+    try:
+        fd = os.open(os.path.join(directory, ".gitignore"), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(GITIGNORE)
+
+
 class Backup:
     """One workflow's backup in the making: a private staging file, then kept or discarded."""
 
@@ -82,6 +96,7 @@ class Backup:
         self.staging = None
         try:
             make_private_dirs(settings.directory, PRIVATE_DIR_MODE)
+            _keep_out_of_git(settings.directory)
             fd, self.staging = tempfile.mkstemp(dir=settings.directory, prefix=STAGING_PREFIX, suffix=".part")
             os.close(fd)
         except OSError as exc:

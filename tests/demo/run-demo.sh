@@ -43,3 +43,4 @@ for env in dev staging; do
 done
 echo "  $OUT/ids/staging.yml, $OUT/ids/prod.yml   (each environment's workflow ids, to commit)"
 echo "  $OUT/promotions/                          (each environment's promotion report)"
+echo "  $OUT/backups/                             (the targets' previous exports, secrets in clear: never commit)"

@@ -46,7 +46,19 @@ def test_an_import_keeps_a_private_backup_that_restores_the_target(emulator, tmp
                           **restore_args())
     assert (restored["changed"], restored["failed"]) == (True, False), restored["msg"]
     assert content_of(emulator, "staging", "a-0021") == original
-    assert sorted(os.listdir(str(backups))) == sorted(os.path.basename(path) for path in (backup, restored["backup_file"]))
+    assert sorted(os.listdir(str(backups))) == sorted([".gitignore"] + [os.path.basename(path) for path in (backup, restored["backup_file"])])
+
+
+def test_the_backup_directory_keeps_its_archives_out_of_git(emulator, tmp_path):
+    exported = export(emulator, "dev", tmp_path, ["a-0023"])["a-0023"]
+    backups = tmp_path / "backups" / "staging"
+    (result,) = import_(emulator, "staging", src=exported["dest"], workflow_id="a-0023", backup_dir=str(backups))
+    assert result["backup_file"], result["msg"]
+    ignore = backups / ".gitignore"
+    assert ignore.read_text().splitlines()[-1] == "*" and mode_of(str(ignore)) == 0o600
+    ignore.write_text("*.zip\n")  # the user's own is left as it is
+    import_(emulator, "staging", src=exported["dest"], workflow_id="a-0023", backup_dir=str(backups), force=True)
+    assert ignore.read_text() == "*.zip\n"
 
 
 def test_no_backup_when_unchanged_new_or_in_check_mode(emulator, tmp_path):
@@ -61,7 +73,7 @@ def test_no_backup_when_unchanged_new_or_in_check_mode(emulator, tmp_path):
     (first,) = import_(emulator, "staging", src=exported["dest"], workflow_id="a-0022", backup_dir=str(backups))
     (again,) = import_(emulator, "staging", src=exported["dest"], workflow_id="a-0022", backup_dir=str(backups))
     assert again["changed"] is False and "backup_file" not in again
-    assert os.listdir(str(backups)) == [os.path.basename(first["backup_file"])]
+    assert sorted(os.listdir(str(backups))) == [".gitignore", os.path.basename(first["backup_file"])]
 
 
 def test_backup_keep_removes_the_oldest_of_that_workflow_only(emulator, tmp_path):
@@ -87,7 +99,7 @@ def test_a_failed_import_keeps_the_backup_and_no_staging_file(emulator, tmp_path
         {"src": exported[wid]["dest"], "workflow_id": wid} for wid in ("a-0025", "a-0026")])
     assert failed["failed"] is True and os.path.isfile(failed["backup_file"])
     assert unread["failed"] is True and "backup_file" not in unread
-    assert os.listdir(str(backups)) == [os.path.basename(failed["backup_file"])]
+    assert sorted(os.listdir(str(backups))) == [".gitignore", os.path.basename(failed["backup_file"])]
 
 
 @pytest.mark.parametrize("args, message", [
