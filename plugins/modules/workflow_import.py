@@ -163,8 +163,8 @@ options:
         byte (the directory V(0700)). Nothing is written when the import is unchanged, for a new workflow, or in check
         mode. Unset, no backup is kept.
       - The archive is the one downloaded to compare, so a backup costs no extra request. It holds the target's
-        secrets (its environment variables), so never commit this directory. Keep it out of git (C(.gitignore)) and
-        keep it as a private CI artifact.
+        secrets (its environment variables), so never commit this directory: the module writes a C(.gitignore) into
+        it that ignores everything (unless one is there already); keep it as a private CI artifact.
       - >-
         To restore, import the backup into the same workflow with its own secrets (they are the target's), the
         connection in E(KOREAI_HOST) and E(KOREAI_API_KEY):
