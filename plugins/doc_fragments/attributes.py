@@ -5,7 +5,8 @@
 
 
 class ModuleDocFragment:  # pylint: disable=too-few-public-methods
-    """The platform and the action group (use with ansible.builtin.action_common_attributes and its actiongroups)."""
+    """The platform and the action group. List it before ansible.builtin.action_common_attributes and its
+    actiongroups: of two fragments that describe one attribute, the first one listed wins."""
 
     DOCUMENTATION = r"""
 attributes:

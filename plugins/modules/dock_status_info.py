@@ -17,9 +17,9 @@ author:
   - AI for Process collection maintainers (@koreai)
 extends_documentation_fragment:
   - koreai.ai_for_process.connection
+  - koreai.ai_for_process.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
-  - koreai.ai_for_process.attributes
 attributes:
   check_mode:
     support: full

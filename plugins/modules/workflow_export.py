@@ -26,9 +26,9 @@ extends_documentation_fragment:
   - koreai.ai_for_process.archive_limits
   - koreai.ai_for_process.secrets
   - ansible.builtin.files
+  - koreai.ai_for_process.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
-  - koreai.ai_for_process.attributes
 attributes:
   check_mode:
     support: full

@@ -38,9 +38,9 @@ extends_documentation_fragment:
   - koreai.ai_for_process.runner
   - koreai.ai_for_process.archive_limits
   - koreai.ai_for_process.secrets
+  - koreai.ai_for_process.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
-  - koreai.ai_for_process.attributes
 attributes:
   check_mode:
     support: full
@@ -163,7 +163,7 @@ options:
         byte (the directory V(0700)). Nothing is written when the import is unchanged, for a new workflow, or in check
         mode. Unset, no backup is kept.
       - The archive is the one downloaded to compare, so a backup costs no extra request. It holds the target's
-        secrets (its environment variables), so never commit this directory: the module writes a C(.gitignore) into
+        secrets (its environment variables), so never commit this directory; the module writes a C(.gitignore) into
         it that ignores everything (unless one is there already); keep it as a private CI artifact.
       - >-
         To restore, import the backup into the same workflow with its own secrets (they are the target's), the
