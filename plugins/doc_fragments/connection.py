@@ -14,9 +14,8 @@ options:
       - URL of the AI for Process environment, for example C(https://process.kore.ai) or the URL of a private
         or on-premises installation.
       - A trailing slash and a path prefix are accepted. The scheme (C(https://) or C(http://)) is required.
-      - If not set, the value of the E(KOREAI_HOST) environment variable is used.
+      - If not set, the value of the E(KOREAI_HOST) environment variable is used; one of them is required.
     type: str
-    required: true
   api_key:
     description:
       - API key of an API app with the C(Export workflow) scope (Settings, Security & Control, API Scopes).

@@ -19,9 +19,10 @@ API_KEY_SOURCES = "api_key or the KOREAI_API_KEY environment variable"
 
 
 def connection_argument_spec():
-    """Options every module of the collection takes to reach an environment (api_key is checked by api_key_problem)."""
+    """Options every module of the collection takes to reach an environment (host and api_key, required here or in
+    the environment, are checked by connection_problems)."""
     return dict(
-        host=dict(type="str", required=True, fallback=(env_fallback, ["KOREAI_HOST"])),
+        host=dict(type="str", fallback=(env_fallback, ["KOREAI_HOST"])),
         api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["KOREAI_API_KEY"])),
         kind=dict(type="str", default="workflow", choices=["workflow", "tool"], fallback=(env_fallback, ["KOREAI_KIND"])),
         validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["KOREAI_VALIDATE_CERTS"])),
@@ -36,7 +37,9 @@ def connection_problems(params):
     """Return a message for each unusable connection option (empty when all are fine)."""
     problems = []
     host = (params.get("host") or "").strip()
-    if not is_http_url(host):
+    if not host:
+        problems.append("host is not set; set host or the KOREAI_HOST environment variable to the environment's URL")
+    elif not is_http_url(host):
         problems.append("host must be a URL with a scheme, such as https://process.kore.ai; got %r" % host)
     problems.append(api_key_problem(params.get("api_key")))
     problems.append(ca_path_problem(params.get("ca_path")))

@@ -139,6 +139,15 @@ def test_api_key_unset_empty_or_padded(api_key, expected):
     assert api_key_problem(api_key) == expected
 
 
+@pytest.mark.parametrize("host, expected", [
+    (None, "host is not set; set host or the KOREAI_HOST environment variable to the environment's URL"),
+    ("  ", "host is not set; set host or the KOREAI_HOST environment variable to the environment's URL"),
+    ("process.kore.ai", "host must be a URL with a scheme, such as https://process.kore.ai; got 'process.kore.ai'"),
+])
+def test_an_unset_or_schemeless_host_is_named_with_where_to_set_it(host, expected):
+    assert connection_problems(dict(GOOD, host=host)) == [expected]
+
+
 def test_bad_api_key_stops_the_client_before_any_request(emulator):
     params = dict(GOOD, host=emulator.url, api_key=emulator.keys["dev"] + "\nkg-tail")
     assert len(connection_problems(params)) == 1
@@ -188,7 +197,7 @@ def test_argument_spec_options():
     spec = connection_argument_spec()
     assert not spec["api_key"].get("required") and spec["api_key"]["no_log"]
     assert spec["api_key"]["fallback"][1] == ["KOREAI_API_KEY"]
-    assert spec["host"]["required"]
+    assert not spec["host"].get("required") and spec["host"]["fallback"][1] == ["KOREAI_HOST"]  # checked by connection_problems
     assert dict(spec["kind"], fallback=None) == dict(type="str", default="workflow", choices=["workflow", "tool"], fallback=None)
     assert spec["kind"]["fallback"][1] == ["KOREAI_KIND"]
     assert spec["allow_http_downloads"] == dict(type="bool", default=False)
