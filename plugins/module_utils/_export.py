@@ -10,6 +10,7 @@ downloads the archive to a private temp file, verifies it and puts it in place.
 """
 
 import os
+import tempfile
 import time
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import (
@@ -83,10 +84,20 @@ def download_once(client, request, job, module, options, time_limit=None):
         return archive
 
     try:
-        return download_to_temp(client, job.download_url, action, lambda: temp_file_beside(request.dest, module),
+        return download_to_temp(client, job.download_url, action, lambda: _download_file(request.dest, module),
                                 verified, download_cap(options.max_archive_bytes), deadline)
     except OSError as exc:  # disk full, read-only or missing directory
         raise KoreaiError("cannot write the download beside dest %s: %s" % (request.dest, exc.strerror or exc))
+
+
+def _download_file(dest, module):
+    """(path, open binary handle) of a new private temp file for a download: beside dest, so that it is renamed into
+    place; in check mode, which writes nothing beside dest (whose directory may not exist yet), a system temp file."""
+    if not module.check_mode:
+        return temp_file_beside(dest, module)
+    fd, path = tempfile.mkstemp(prefix="koreai-plan-", suffix=".zip")
+    module.add_cleanup_file(path)
+    return path, os.fdopen(fd, "wb")
 
 
 class Fetched:
@@ -167,13 +178,9 @@ class ExportOperation:
     # --- files (main thread) ---------------------------------------------------
 
     def _settle_without_api(self, request):
-        """The outcome of a request that needs no API call (force: false on an existing file, check mode), or None."""
+        """The outcome of a request that needs no API call (force: false on an existing file), or None."""
         if request.dest and not self.force and os.path.exists(request.dest):
             return dict(status="SKIPPED", msg="dest exists and force is false: not exported", **self._keep_existing(request))
-        if self.settings.check_mode:
-            would_change = bool(request.dest) and (self.force or not os.path.exists(request.dest))
-            return dict(changed=would_change, msg="check mode: no export was started; %s" % (
-                "it would export and compare the content" if would_change else "nothing to do"))
         return None
 
     def _keep_existing(self, request):
@@ -195,18 +202,26 @@ class ExportOperation:
         return outcome
 
     def _place(self, request, fetched):
+        """Put a changed archive at dest and bring its attributes and review tree in line; in check mode, say what
+        that would change, from the download, and write nothing."""
         dest = request.dest
         existed = os.path.exists(dest)
         changed = fetched.archive.change_digest != fetched.previous_digest
         outcome = {}
         if changed and self.settings.diff:
             outcome["diff"] = archive_diff(dest if existed else None, fetched.path, request.name or request.workflow_id)
-        if changed:
+        check_mode = self.settings.check_mode
+        if changed and not check_mode:
             outcome["backup_file"] = place_file(self.module, fetched.path, dest, self.backup)
-        changed = apply_attributes(self.module, dest, replaced=changed)
-        outcome.update(self._extract(request, dest, False))
-        outcome.update(self._file_facts(dest, fetched.archive))
+        archive_at = fetched.path if changed and check_mode else dest  # the archive dest holds (or would hold)
+        if existed or not check_mode:
+            changed = apply_attributes(self.module, dest, replaced=changed)
+        outcome.update(self._extract(request, archive_at, check_mode))
+        outcome.update(self._file_facts(archive_at, fetched.archive))
         outcome["changed"] = changed or outcome["changed"]
+        if check_mode:
+            outcome["msg"] = "check mode: exported and compared; %s" % ("dest would change" if outcome["changed"]
+                                                                        else "dest is up to date")
         return outcome
 
     @staticmethod

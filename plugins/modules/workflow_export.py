@@ -33,9 +33,11 @@ attributes:
   check_mode:
     support: full
     details:
-      - Check mode sends no request at all and writes nothing. It reports C(changed) when O(dest) is missing, or
-        exists and O(force=true) would export it again; it cannot know whether the workflow's content changed
-        on the server, so it may report C(changed) where a real run would not.
+      - Check mode exports, waits and downloads as a run does, into a private temp file that is removed, and writes
+        nothing else (no O(dest), review tree, backup or manifest). So it reports the C(changed) a run would report,
+        from the content, and fails where a run would (a refused key, a missing workflow). An export changes nothing
+        on the server.
+      - With O(force=false) and an existing O(dest), nothing is sent, as in a run.
   diff_mode:
     support: full
     details:

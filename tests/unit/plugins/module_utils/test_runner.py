@@ -272,16 +272,28 @@ def test_extract_to(emulator, tmp_path):
     assert [result["changed"] for result in again.values()] == [False, False]
 
 
-def test_check_mode_sends_nothing(emulator, tmp_path):
-    run(emulator, tmp_path, ["a-0001"])
+def test_check_mode_exports_and_compares_but_writes_nothing(emulator, tmp_path):
+    ids = ["a-0001", "a-0003", "a-0002"]
+    run(emulator, tmp_path, ids[:2])
+    on_disk = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)}
     emulator.reset()
-    results = run(emulator, tmp_path, ["a-0001", "a-0002"], _ansible_check_mode=True)
-    assert [results[wid]["changed"] for wid in ("a-0001", "a-0002")] == [True, True]
-    assert api_log(emulator) == []
-    assert sorted(os.listdir(tmp_path)) == ["a-0001.zip"]
-    results = run(emulator, tmp_path, ["a-0001", "a-0002"], _ansible_check_mode=True, force=False)
-    assert (results["a-0001"]["changed"], results["a-0001"]["status"], results["a-0002"]["changed"]) == (False, "SKIPPED", True)
-    assert api_log(emulator) == []
+    emulator.edit("dev", "a-0003", "flow_definition.json", set={"nodes.1.settings.prompt": "Changed by hand"})
+    plan = run(emulator, tmp_path, ids, _ansible_check_mode=True)
+    assert [plan[wid]["changed"] for wid in ids] == [False, True, True]
+    assert [plan[wid]["msg"] for wid in ids] == ["check mode: exported and compared; dest " + state for state in (
+        "is up to date", "would change", "would change")]
+    assert {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)} == on_disk  # nothing written
+    assert sum(1 for request in api_log(emulator) if request["method"] == "POST") == 3
+    applied = run(emulator, tmp_path, ids)
+    assert [applied[wid]["changed"] for wid in ids] == [plan[wid]["changed"] for wid in ids]  # the plan was right
+    kept = run(emulator, tmp_path, ids, _ansible_check_mode=True, force=False)
+    assert [(kept[wid]["changed"], kept[wid]["status"]) for wid in ids] == [(False, "SKIPPED")] * 3
+
+
+def test_check_mode_fails_where_the_apply_would(emulator, tmp_path):
+    results = run(emulator, tmp_path, ["a-0001"], _ansible_check_mode=True, api_key="kg-wrong-key")
+    assert results["a-0001"]["failed"] is True and "refused" in results["a-0001"]["msg"]
+    assert os.listdir(tmp_path) == []
 
 
 def test_wait_timeout_returns_dock_status_id(emulator, tmp_path):
