@@ -65,6 +65,18 @@ def _single_dest(dest, stem):
     return path
 
 
+def single_dest_warning(params):
+    """A warning when one workflow's dest is taken as the archive's own file name though it does not look like one
+    (no .zip suffix, not an existing directory, no trailing /), as a missing directory would be; else None."""
+    dest = params.get("dest")
+    if params.get("workflows") is not None or not dest or os.path.isdir(dest) or dest.endswith(("/", os.sep)):
+        return None
+    if dest.lower().endswith(ARCHIVE_SUFFIX):
+        return None
+    return ("dest %s is not an existing directory, so the archive is written as the file %s itself; end dest with / "
+            "to mean a directory (it must exist), or name the file with the %s suffix" % (dest, dest, ARCHIVE_SUFFIX))
+
+
 def check_export_options(params):
     """PlanErrors for numeric options out of range and for incompatible options."""
     check_runner_options(params)

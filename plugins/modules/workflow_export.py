@@ -358,7 +358,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive imp
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import ExportOperation
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._export_requests import plan_requests
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._export_requests import plan_requests, single_dest_warning
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_options import file_options_from, make_private_dirs
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._manifest import write_manifest
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
@@ -449,6 +449,9 @@ def main():
     params = module.params
     try:
         requests = plan_requests(params)
+        warning = single_dest_warning(params)
+        if warning:
+            module.warn(warning)
         extract_options = extract_options_from(params)
         create_batch_dest(module)
         results, elapsed = module.run_operation(lambda client, settings: ExportOperation(

@@ -7,7 +7,9 @@ import os
 
 import pytest
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._export_requests import ExportRequest, file_stem, plan_requests
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._export_requests import (
+    ExportRequest, file_stem, plan_requests, single_dest_warning,
+)
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._validation import PlanError
 from ansible_collections.koreai.ai_for_process.plugins.modules.workflow_export import argument_spec
 
@@ -197,3 +199,22 @@ def test_dot_ids_are_rejected(dots):
     assert error_of(workflow_id=dots).startswith("workflow_id %r is not a valid id" % dots)
     assert error_of(workflow_id="a-1", dock_status_id=dots).startswith("dock_status_id %r is not a valid id" % dots)
     assert error_of(workflows=[{"workflow_id": dots}]).startswith("workflows[0].workflow_id %r is not a valid id" % dots)
+
+
+@pytest.mark.parametrize("dest, warned", [
+    ("exports", True),  # not a directory, no suffix: written as the file "exports"
+    ("exports/", False),
+    ("here", False),  # an existing directory (made below)
+    ("invoice.zip", False),
+    ("INVOICE.ZIP", False),
+])
+def test_a_single_dest_that_will_be_an_oddly_named_file_is_warned_about(tmp_path, dest, warned):
+    (tmp_path / "here").mkdir()
+    warning = single_dest_warning(params(dest=str(tmp_path / dest) + ("/" if dest.endswith("/") else "")))
+    assert bool(warning) is warned
+    if warned:
+        assert warning.endswith("end dest with / to mean a directory (it must exist), or name the file with the .zip suffix")
+
+
+def test_a_batch_dest_is_a_directory_and_never_warned_about(tmp_path):
+    assert single_dest_warning(params(workflow_id=None, workflows=[{"workflow_id": "a-1"}], dest=str(tmp_path / "x"))) is None
