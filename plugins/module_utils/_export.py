@@ -10,7 +10,6 @@ downloads the archive to a private temp file, verifies it and puts it in place.
 """
 
 import os
-import tempfile
 import time
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import (
@@ -20,7 +19,9 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests imp
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._downloads import download_to_temp
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError, KoreaiError, UnsafeArchive
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_options import apply_attributes, file_options_from
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_writes import place_file, remove_quietly, temp_file_beside
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_writes import (
+    place_file, remove_quietly, temp_archive, temp_file_beside,
+)
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._http_errors import is_router_404, raise_for_status
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._kinds import other_kind
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import Job, started_job
@@ -93,11 +94,7 @@ def download_once(client, request, job, module, options, time_limit=None):
 def _download_file(dest, module):
     """(path, open binary handle) of a new private temp file for a download: beside dest, so that it is renamed into
     place; in check mode, which writes nothing beside dest (whose directory may not exist yet), a system temp file."""
-    if not module.check_mode:
-        return temp_file_beside(dest, module)
-    fd, path = tempfile.mkstemp(prefix="koreai-plan-", suffix=".zip")
-    module.add_cleanup_file(path)
-    return path, os.fdopen(fd, "wb")
+    return temp_archive("koreai-plan-", module) if module.check_mode else temp_file_beside(dest, module)
 
 
 class Fetched:

@@ -54,8 +54,7 @@ def _single_dest(dest, stem):
 
     The directory that will hold the file must exist and be writable: nothing is exported otherwise.
     """
-    as_directory = os.path.isdir(dest) or dest.endswith(("/", os.sep))
-    path = os.path.join(dest, stem + ARCHIVE_SUFFIX) if as_directory else dest
+    path = os.path.join(dest, stem + ARCHIVE_SUFFIX) if _means_directory(dest) else dest
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         what = "is a file, not a directory" if os.path.exists(parent) else "does not exist; create it first"
@@ -65,13 +64,16 @@ def _single_dest(dest, stem):
     return path
 
 
+def _means_directory(dest):
+    """Whether one workflow's dest names the directory its archive goes into (else it is the archive's own path)."""
+    return os.path.isdir(dest) or dest.endswith(("/", os.sep))
+
+
 def single_dest_warning(params):
     """A warning when one workflow's dest is taken as the archive's own file name though it does not look like one
     (no .zip suffix, not an existing directory, no trailing /), as a missing directory would be; else None."""
     dest = params.get("dest")
-    if params.get("workflows") is not None or not dest or os.path.isdir(dest) or dest.endswith(("/", os.sep)):
-        return None
-    if dest.lower().endswith(ARCHIVE_SUFFIX):
+    if params.get("workflows") is not None or not dest or _means_directory(dest) or dest.lower().endswith(ARCHIVE_SUFFIX):
         return None
     return ("dest %s is not an existing directory, so the archive is written as the file %s itself; end dest with / "
             "to mean a directory (it must exist), or name the file with the %s suffix" % (dest, dest, ARCHIVE_SUFFIX))

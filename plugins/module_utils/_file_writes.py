@@ -25,7 +25,17 @@ UNSAFE_WRITE_ERRNOS = (errno.EBUSY, errno.EXDEV, errno.EPERM, errno.EACCES, errn
 
 def temp_file_beside(dest, module=None):
     """Create an empty 0600 temp file (O_EXCL) in dest's directory; return (path, open binary handle)."""
-    fd, path = tempfile.mkstemp(dir=os.path.dirname(dest) or ".", prefix="." + os.path.basename(dest) + ".", suffix=".part")
+    return _private_temp(os.path.dirname(dest) or ".", "." + os.path.basename(dest) + ".", ".part", module)
+
+
+def temp_archive(prefix, module=None):
+    """Create an empty 0600 temp file (O_EXCL) in the system's temp directory for an archive that is only read, never
+    put in place; return (path, open binary handle)."""
+    return _private_temp(None, prefix, ".zip", module)
+
+
+def _private_temp(directory, prefix, suffix, module):
+    fd, path = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=suffix)
     if module is not None:
         module.add_cleanup_file(path)
     return path, os.fdopen(fd, "wb")

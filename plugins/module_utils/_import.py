@@ -11,9 +11,7 @@ Members map to the import body as: flow definition -> ``flowDataFileId``, app
 definition -> ``workflowDataFileId``, environment variables -> ``envVariablesFileId``.
 """
 
-import os
 import posixpath
-import tempfile
 from dataclasses import dataclass
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import DEFAULT_OPTIONS, check_owners, owner_named
@@ -23,7 +21,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests imp
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._downloads import download_to_temp
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import start_export
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_writes import remove_quietly
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_writes import remove_quietly, temp_archive
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._http_errors import raise_for_status
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import Job, started_job
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import (
@@ -94,8 +92,7 @@ def _compare_file(keep_as=None):
     caller), else a new 0600 temp file."""
     if keep_as:
         return keep_as, open(keep_as, "wb")
-    fd, path = tempfile.mkstemp(prefix="koreai-compare-", suffix=".zip")
-    return path, os.fdopen(fd, "wb")
+    return temp_archive("koreai-compare-")
 
 
 def start_import(client, workflow_id, name, file_ids):
