@@ -10,9 +10,10 @@ from ansible.module_utils.common.text.converters import to_bytes, to_native
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._reports import (
-    ReportError, count_by_environment, export_summary, normalise_rows, render_junit, render_markdown, result_rows,
+    ReportError, count_by_environment, export_summary, normalise_rows, promotion_summary, render_junit, render_markdown,
+    result_rows,
 )
-from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import write_private
+from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ci_files import append_step_summary, write_report
 
 ARGUMENT_SPEC = dict(
     title=dict(type="str", default="AI for Process workflows"),
@@ -21,26 +22,9 @@ ARGUMENT_SPEC = dict(
     environments=dict(type="list", elements="str"),
     markdown_path=dict(type="path"),
     junit_path=dict(type="path"),
+    step_summary=dict(type="bool", default=True),
 )
-STEP_SUMMARY_VAR = "GITHUB_STEP_SUMMARY"
 NO_HOST_VARS = {}
-
-
-def write_report(path, text):
-    """Replace path atomically with text (mode 0644: a report holds no secret)."""
-    if not os.path.isdir(os.path.dirname(path) or "."):
-        raise AnsibleActionFail("the directory of %s does not exist: create it first or choose another path" % path)
-    write_private(path, to_bytes(text), mode=0o644)
-
-
-def append_step_summary(text):
-    """Append text to the file named by GITHUB_STEP_SUMMARY when it is set; its path, else None."""
-    path = os.environ.get(STEP_SUMMARY_VAR)
-    if not path:
-        return None
-    with open(path, "ab") as out:
-        out.write(to_bytes("\n" + text))
-    return path
 
 
 class ActionModule(ActionBase):
@@ -71,7 +55,7 @@ class ActionModule(ActionBase):
                 if path:
                     write_report(path, text)
                     written.append(path)
-            step_summary = append_step_summary(markdown)
+            step_summary = append_step_summary(markdown) if args["step_summary"] else None
         except (OSError, IOError) as exc:
             raise AnsibleActionFail("could not write the report: %s" % to_native(exc))
         counts = dict(count_by_environment(rows))
@@ -90,8 +74,12 @@ class ActionModule(ActionBase):
         results = {environment: hostvars[environment].get(args["results_var"]) if environment in hostvars else None
                    for environment in environments}
         try:
+            if any(isinstance(result, dict) and "summary_row" in result for result in results.values()):
+                rows = [row for environment in environments for row in (results[environment] or {}).get("ci_rows") or []]
+                return rows, promotion_summary(results, environments, self._check_mode())
             rows = [row for environment in environments for row in result_rows(environment, results[environment])]
             return rows, export_summary(results, environments, self._check_mode())
         except (AttributeError, KeyError, TypeError, ValueError):
             raise AnsibleActionFail("results_var: %s is not the registered result of a workflow_export task with "
-                                    "workflows in every environment that has it" % args["results_var"]) from None
+                                    "workflows (or of a promotion task) in every environment that has it"
+                                    % args["results_var"]) from None

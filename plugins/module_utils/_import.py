@@ -66,6 +66,7 @@ class ImportOptions:
     classifier: object
     known_secrets: set
     archive_limits: object = DEFAULT_OPTIONS  # _archive.ExtractOptions: the source's and the compare export's budgets
+    journal: object = None  # a _creation_journal.CreationJournal: each creation recorded before it is sent and once named
 
 
 def fetch_members(client, job, keep_as=None, limits=DEFAULT_OPTIONS):
@@ -182,12 +183,18 @@ class ImportOperation:
         file_ids = yield Calls(Call(upload_file, self.client, posixpath.basename(wanted[role].name), member_bytes(wanted[role]),
                                     self.options.file_context, self.options.chunk_size) for role in roles_to_send)
         result["file_ids"] = dict(zip(roles_to_send, file_ids))
+        if self.options.journal and not request.workflow_id:
+            self.options.journal.sending(request.name)
         job = yield Call(start_import, self.client, request.workflow_id, request.name, result["file_ids"])
         result.update(dock_status_id=job.dock_status_id, status=job.status, changed=True,
                       created=not request.workflow_id, workflow_id=request.workflow_id or job.server_workflow_id)
+        self._journal_created(request, result)
         if not job.succeeded:
             job = yield Wait(job, "import")
-        result.update(status=job.status, workflow_id=result["workflow_id"] or job.server_workflow_id)
+        if not result["workflow_id"] and job.server_workflow_id:
+            result["workflow_id"] = job.server_workflow_id
+            self._journal_created(request, result)
+        result["status"] = job.status
         if not result["workflow_id"]:
             raise ApiError("%s succeeded but neither its answer nor its dock status named the new workflow's id" % job.action)
         if self.options.deploy:  # before the verify: a server may export the deployed version, not the imported one
@@ -195,6 +202,11 @@ class ImportOperation:
         result["verified"] = yield from self._verify(request, result["workflow_id"], wanted, result)
         imported = ", ".join(result["members_changed"]) or "(forced)"
         return dict(msg="imported %s%s" % (imported, " and deployed" if self.options.deploy else ""))
+
+    def _journal_created(self, request, result):
+        """Record a new workflow's id in the journal the moment the server names it."""
+        if self.options.journal and not request.workflow_id and result["workflow_id"]:
+            self.options.journal.created(request.name, result["workflow_id"], result["dock_status_id"])
 
     def _export_target(self, workflow_id, flow_id, keep_as=None):
         job = yield Call(start_export, self.client, workflow_id, flow_id)

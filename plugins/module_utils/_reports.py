@@ -117,6 +117,28 @@ def export_summary(results, order, check_mode):
     return lines
 
 
+def promotion_summary(results, order, check_mode):
+    """The promote role's summary: per environment (in order) the row of counts its promotion returned (summary_row)
+    with its failure lines, or a line saying why it has none."""
+    verbs = ("would create", "would update", "would deploy") if check_mode else ("created", "updated", "deployed")
+    lines = ["%-16s %6s %14s %14s %10s %14s %7s" % ("environment", "total", verbs[0], verbs[1], "unchanged", verbs[2], "failed")]
+    for environment in order:
+        result = results.get(environment) or {}
+        row = result.get("summary_row")
+        if isinstance(row, dict):
+            counts = tuple(row[key] for key in ("total", "created", "updated", "unchanged", "deployed", "failed"))
+            lines.append("%-16s %6d %14d %14d %10d %14d %7d" % ((environment,) + counts))
+            lines.extend(row["lines"])
+        elif result.get("skipped"):
+            lines.append("%-16s %s" % (environment, "not a stage of this promotion"))
+        elif result:
+            lines.append("%-16s %s" % (environment, "not promoted: %s" % result.get("msg", NO_RESULT)))
+        else:
+            lines.append("%-16s %s" % (environment, "not promoted yet: it runs in a later stage, or did not reach the "
+                                                    "promotion"))
+    return lines
+
+
 def _md_cell(text):
     """text safe in one Markdown table cell: one line, pipes and HTML escaped."""
     return escape(" ".join(text.split())).replace("|", "\\|")

@@ -56,11 +56,18 @@ options:
     elements: str
     version_added: 0.4.0
   markdown_path:
-    description: File to write the Markdown summary to (replaced atomically, mode C(0644)); its directory must exist.
+    description: File to write the Markdown summary to (replaced atomically, mode C(0644)); its directory is created if
+      needed.
     type: path
   junit_path:
-    description: File to write the JUnit XML to (replaced atomically, mode C(0644)); its directory must exist.
+    description: File to write the JUnit XML to (replaced atomically, mode C(0644)); its directory is created if needed.
     type: path
+  step_summary:
+    description: Append the Markdown to the file E(GITHUB_STEP_SUMMARY) names, when it is set. The promote_workflows role
+      turns this off for its summary of every environment, as each environment's promotion appends its own.
+    type: bool
+    default: true
+    version_added: 0.5.0
 notes:
   - Without O(markdown_path), O(junit_path) and C(GITHUB_STEP_SUMMARY), nothing is written and the Markdown is only
     returned (with O(results_var), the summary too).

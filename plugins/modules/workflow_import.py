@@ -177,6 +177,16 @@ options:
     type: int
     default: 5
     version_added: 0.3.0
+  journal:
+    description:
+      - File (JSON lines, created V(0600)) to which each creation of a new workflow is appended, synced to disk; a line
+        before its import is sent, and a line with the new workflow's id and the import's dock status id the moment
+        the server names them, before the module waits for the job.
+      - No API finds a workflow by its name, so this is how a run killed at any point leaves what the next run needs
+        to never create the workflow twice. The M(koreai.ai_for_process.promotion) action keeps it beside the
+        environment's ids file and folds it into the ids and the promotion state; nothing else reads it.
+    type: path
+    version_added: 0.5.0
 notes:
   - The API key needs the C(Export workflow) scope (to compare and verify) and the C(Import workflow) scope.
   - An imported workflow starts "In Development" on the server until it is deployed (O(deploy=true), or
@@ -304,6 +314,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive imp
     ExtractOptions, archive_limits_argument_spec, archive_limits_from,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._backups import DEFAULT_KEEP, backup_settings
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._creation_journal import CreationJournal
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._import import ImportOperation, ImportOptions, ImportRequest
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import DEFAULT_IGNORE_KEYS
@@ -338,7 +349,7 @@ def argument_spec():
         chunk_size=dict(type="int", default=DEFAULT_CHUNK_SIZE),
         carry_source_secrets=dict(type="bool", default=False),
     )
-    spec.update(backup_dir=dict(type="path"), backup_keep=dict(type="int", default=DEFAULT_KEEP))
+    spec.update(backup_dir=dict(type="path"), backup_keep=dict(type="int", default=DEFAULT_KEEP), journal=dict(type="path"))
     spec.update(archive_limits_argument_spec())
     spec.update(classifier_argument_spec())
     spec.update(runner_argument_spec())
@@ -377,7 +388,8 @@ def plan_imports(params, known_secrets=None):
                             file_context=params["file_context"], chunk_size=params["chunk_size"], deploy=params["deploy"],
                             backup=backup_settings(params), carry_source_secrets=params["carry_source_secrets"],
                             classifier=classifier, known_secrets=known_secrets,
-                            archive_limits=ExtractOptions(**archive_limits_from(params)))
+                            archive_limits=ExtractOptions(**archive_limits_from(params)),
+                            journal=CreationJournal(params["journal"]) if params.get("journal") else None)
     return requests, options
 
 

@@ -116,10 +116,6 @@ def _read_owner(path):
         return {}
 
 
-# Seconds a promotion waits for another one of the same environment to release the ids file's lock.
-DEFAULT_LOCK_TIMEOUT = 600.0
-
-
 def acquire_lock(path, pid, timeout, poll=0.2):
     """Create the lock file path (O_EXCL) naming pid and this host; wait up to timeout seconds for a live owner.
 

@@ -3,15 +3,31 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Internal to this collection: one environment's promotion, in plain Python.
 
-The batch for workflow_import, the outcome of each workflow, the next ids and state, the gate on earlier
-environments, the report and the summary. No I/O here: the action plugin reads and writes.
+The batch for workflow_import (each workflow's known or pending id), the creations a run that died left in its
+journal, the gate on the stage before, each workflow's outcome, the next ids and state, the report and the summary.
+No I/O here: the promotion action reads and writes.
+
+An environment's state records, per workflow name:
+
+- ``source_digest``: the digest of the reviewed content the environment holds (``definition_digest`` of the tree);
+- ``imported``: whether that content is in place; ``deployed``: whether its last deploy succeeded (None: not asked);
+- ``pending_id``: the id a server named for a creation not confirmed yet (a failed import, or a run that died);
+- ``sent``: when a creation was sent whose answer was never read, so the server may hold it without anybody knowing
+  its id: the next run does not create that workflow again unless told how.
+
+Every decision here keys on the names of the batch the action built and on the ids it read (its store, the journal),
+never on text that came back through a module's output.
 """
 
 import os
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._outcomes import CREATED, FAILED, UPDATED
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import MASK
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._outcomes import CREATED, FAILED, NOT_STARTED, UNCHANGED, UPDATED
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._reports import FAILED_OUTCOMES, failure_lines
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import StoreError, validate_ids
+
+RECREATE_OPTION = "promote_workflows_recreate"
+IDS_OPTION = "promote_workflows_ids"
 
 
 def unknown_names(names, given, option):
@@ -28,9 +44,58 @@ def source_of(name, src):
     return tree if os.path.isdir(tree) else os.path.join(src, name + ".zip")
 
 
-def build_batch(workflows, src, ids, state, env_variables, secret_values=None):
-    """The workflow_import batch: name, src, workflow_id (known, else a pending one to check), env_variables and
-    secret_values (each given per name)."""
+def merged_ids(stored, given, path):
+    """The ids file's map with promote_workflows_ids over it, checked as one (no id under two names)."""
+    merged = dict(stored)
+    merged.update(given)
+    return validate_ids(merged, "%s with %s" % (path, IDS_OPTION))
+
+
+def refuse_masked(value, what):
+    """Identity is data: a value that holds the mask cannot be an id or a name, and is never written."""
+    if isinstance(value, str) and MASK in value:
+        raise StoreError("%s holds the mask %s where an id belongs (%r): a secret value was masked inside it, so it "
+                         "cannot be trusted; nothing was written from it" % (what, MASK, value))
+    return value
+
+
+# ------------------------------------------------------------------ creations a run left behind
+
+def fold_journal(state, ids, journal):
+    """The state with the creations recorded in a journal: an id the server named becomes pending; a creation sent
+    and never answered is marked sent. Names whose id the store already holds are left alone."""
+    state = {name: dict(record) for name, record in state.items()}
+    for name, entry in journal.items():
+        if ids.get(name):
+            continue
+        record = state.setdefault(name, {"imported": False, "deployed": False})
+        if entry.get("workflow_id"):
+            record["pending_id"] = refuse_masked(entry["workflow_id"], "the creation journal's id of %s" % name)
+            record.pop("sent", None)
+        elif not record.get("pending_id"):
+            record["sent"] = entry.get("since") or "an unknown time"
+    return state
+
+
+def blocked_creations(names, ids, state, recreate):
+    """The refusal for workflows whose creation was sent and never answered, unless recreate names them; None."""
+    blocked = [name for name in names if not ids.get(name) and state.get(name, {}).get("sent")
+               and not state[name].get("pending_id") and name not in recreate]
+    if not blocked:
+        return None
+    return ("the creation of %s was sent by a run that ended before the server's answer was read (%s), so the "
+            "environment may hold %s already: where it does, give the id (%s: {%s}); where it does not, allow a new "
+            "creation (%s: [%s])" % (
+                ", ".join(blocked), "; ".join("%s at %s" % (name, state[name]["sent"]) for name in blocked),
+                "them" if len(blocked) > 1 else "it", IDS_OPTION,
+                ", ".join("%s: <its id>" % name for name in blocked), RECREATE_OPTION, ", ".join(blocked)))
+
+
+# ------------------------------------------------------------------ the batch
+
+def build_batch(workflows, src, ids, state, given):
+    """The workflow_import batch: name, src, workflow_id (known, else pending), and what given holds for the name
+    (option -> {name: value}, e.g. env_variables and secret_values)."""
     batch = []
     for item in workflows:
         name = item["name"]
@@ -38,19 +103,11 @@ def build_batch(workflows, src, ids, state, env_variables, secret_values=None):
         workflow_id = ids.get(name) or state.get(name, {}).get("pending_id")
         if workflow_id:
             entry["workflow_id"] = workflow_id
-        if name in env_variables:
-            entry["env_variables"] = env_variables[name]
-        if name in (secret_values or {}):
-            entry["secret_values"] = secret_values[name]
+        for option, values in given.items():
+            if name in values:
+                entry[option] = values[name]
         batch.append(entry)
     return batch
-
-
-def merged_ids(stored, given, path):
-    """The ids file's map with promote_workflows_ids over it, checked as one (no id under two names)."""
-    merged = dict(stored)
-    merged.update(given)
-    return validate_ids(merged, "%s with promote_workflows_ids" % path)
 
 
 def new_names(batch):
@@ -58,179 +115,161 @@ def new_names(batch):
     return [entry["name"] for entry in batch if not entry.get("workflow_id")]
 
 
-def pending_checks_to_redo(batch, results, state):
-    """Batch entries whose pending id the server does not know (404): they are imported anew."""
+def to_redo(batch, results, state):
+    """Batch entries whose pending id the server does not know (404): they are imported anew, without the id."""
     redo = []
-    by_name = {result.get("name"): result for result in results}
-    for entry in batch:
+    for entry, result in zip(batch, results):
         pending = state.get(entry["name"], {}).get("pending_id")
-        result = by_name.get(entry["name"], {})
         if pending and entry.get("workflow_id") == pending and result.get("failed") and result.get("http_status") == 404:
             redo.append({key: value for key, value in entry.items() if key != "workflow_id"})
     return redo
 
 
-def deploys_due(results, state, deploy):
-    """Workflows the import left alone (unchanged) whose last deploy did not succeed, or is not known."""
+def deploys_due(batch, results, state, deploy):
+    """(entry, workflow_id) of the workflows the import left alone whose last deploy did not succeed, or is not known."""
     if not deploy:
         return []
-    due = []
-    for result in results:
-        if result.get("failed") or result.get("changed") or not result.get("workflow_id"):
-            continue
-        if state.get(result["name"], {}).get("deployed") is not True:
-            due.append({"workflow_id": result["workflow_id"], "name": result["name"]})
-    return due
+    return [entry for entry, result in zip(batch, results)
+            if entry.get("workflow_id") and not result.get("failed") and not result.get("changed")
+            and state.get(entry["name"], {}).get("deployed") is not True]
 
 
-def final_results(results, redo_results):
-    """The import results with each redone entry replaced by its second attempt."""
-    redone = {result.get("name"): result for result in redo_results}
-    return [redone.get(result.get("name"), result) for result in results]
+# ------------------------------------------------------------------ the gate
 
-
-def outcome_of(result, check_mode):
-    """The import's outcome of the workflow (a result without one has failed), as would ... in check mode."""
-    outcome = result.get("outcome") or FAILED
-    return "would " + outcome[:-1] if check_mode and outcome in (CREATED, UPDATED) else outcome
-
-
-def _imported(result):
-    """Whether this run's import of the workflow reached SUCCESS (a later deploy or verify may still fail)."""
-    return str(result.get("status") or "").upper() == "SUCCESS" and bool(result.get("workflow_id"))
-
-
-def _record_failure(result, record, ids):
-    """The state of a workflow whose import or deploy failed; a creation the server named is pending."""
-    name, workflow_id = result["name"], result.get("workflow_id")
-    if _imported(result):  # the deploy (or the verify) failed: the content is in place
-        ids[name] = workflow_id
-        return {"imported": True, "deployed": False if result.get("deploy_dock_status_id") or "deploy" in result.get("msg", "")
-                else record.get("deployed", False), "source_digest": result.get("source_digest")}
-    if result.get("created"):
-        return {"pending_id": workflow_id, "imported": False, "deployed": False} if workflow_id else {"imported": False, "deployed": False}
-    return dict(record, imported=False, deployed=False)
-
-
-def next_state(ids, state, results, deploy_results, deploy):
-    """The ids and the state after this run: (ids, state). A failed creation records no id, only a pending one."""
-    ids, state = dict(ids), {name: dict(record) for name, record in state.items()}
-    deployed_now = {result.get("name"): not result.get("failed") for result in deploy_results}
-    for result in results:
-        name = result.get("name")
-        if not name or result.get("not_started"):
-            continue
-        record = state.get(name, {})
-        if result.get("failed"):
-            state[name] = _record_failure(result, record, ids)
-            continue
-        ids[name] = result["workflow_id"]
-        if result.get("changed"):
-            deployed = bool(result.get("deployed")) if deploy else None
-        else:
-            deployed = deployed_now.get(name, record.get("deployed"))
-        state[name] = {"imported": True, "deployed": deployed,
-                       "source_digest": result.get("source_digest") or record.get("source_digest")}
-    return ids, state
-
-
-def earlier_environments(order, environment, gate=True, mode="promote"):
-    """The environments before environment in the promotion order, whose state gates it: none without the gate, in
-    drift mode, or when environment is not in order."""
-    if not gate or mode != "promote" or environment not in order:
-        return []
-    return list(order[:order.index(environment)])
-
-
-def gate_problems(names, earlier):
-    """Why this environment must wait: earlier is [(environment, state file, state or None)]; [] when none."""
+def gate_problems(digests, earlier, deploy=True):
+    """Why this environment must wait for the stage before it; [] when every environment of that stage holds the
+    content to promote. digests: {name: digest}; earlier: [(environment, state file, its state or None)]."""
     problems = []
     for environment, path, state in earlier:
         if state is None:
             problems.append("%s has no promotion state (%s): promote %s first" % (environment, path, environment))
             continue
-        missing = [name for name in names if not state.get(name, {}).get("imported")]
-        undeployed = [name for name in names if state.get(name, {}).get("imported") and state[name].get("deployed") is False]
-        if missing:
-            problems.append("%s has not imported %s: promote %s first" % (environment, ", ".join(missing), environment))
+        others = [name for name in digests if state.get(name, {}).get("source_digest") != digests[name]
+                  or not state[name].get("imported")]
+        undeployed = [name for name in digests if name not in others and deploy and state[name].get("deployed") is False]
+        if others:
+            problems.append("%s does not hold this content of %s (its state, %s, records another or none): promote %s "
+                            "first" % (environment, ", ".join(others), path, environment))
         if undeployed:
             problems.append("%s has not deployed %s: rerun %s until its deploys succeed"
                             % (environment, ", ".join(undeployed), environment))
     return problems
 
 
-def deployed_this_run(results, deploy_results):
-    """Names deployed by this run: by the import batch, or by the deploy of what an earlier run left undeployed."""
-    names = {result.get("name") for result in results if result.get("deployed") and not result.get("failed")}
-    return names | {result.get("name") for result in deploy_results if not result.get("failed")}
+# ------------------------------------------------------------------ after the run
+
+def _succeeded_import(result):
+    """Whether this run's import reached SUCCESS (a later deploy or verify may still have failed)."""
+    return str(result.get("status") or "").upper() == "SUCCESS"
 
 
-def report_of(environment, host, results, deploy_results, state, check_mode):
-    """The promotion report of one environment: one entry per workflow, sorted by name.
+def workflow_id_of(entry, result, journal):
+    """The workflow's id after this run: the one the batch gave, else the one the journal recorded (the server named
+    it), else the result's when it is not masked; None when no id is known."""
+    if entry.get("workflow_id"):
+        return entry["workflow_id"]
+    recorded = journal.get(entry["name"], {}).get("workflow_id")
+    if recorded:
+        return recorded
+    returned = result.get("workflow_id")
+    return refuse_masked(returned, "the id returned for %s" % entry["name"]) if returned else None
 
-    deployed is the workflow's deploy state after this run (None where deploys are off, or in check mode unknown)."""
-    deploy_by_name = {result.get("name"): result for result in deploy_results}
+
+def record_of(entry, result, deployed_later, previous, deploy):
+    """One workflow's state after this run; the digest is the batch's, computed from the tree it handed over."""
+    digest = entry.get("source_digest")
+    if result.get("not_started"):
+        return previous
+    if result.get("failed"):
+        if _succeeded_import(result) and entry.get("workflow_id_after"):  # the deploy (or the verify) failed
+            return {"source_digest": digest, "imported": True,
+                    "deployed": False if result.get("deploy_dock_status_id") else previous.get("deployed", False)}
+        workflow_id = entry.get("workflow_id_after")
+        if workflow_id and (result.get("created") or previous.get("pending_id") == workflow_id):
+            return {"pending_id": workflow_id, "imported": False, "deployed": False}
+        return {"imported": False, "deployed": False}
+    if result.get("changed"):
+        deployed = bool(result.get("deployed")) if deploy else None
+    else:
+        deployed = deployed_later if deployed_later is not None else previous.get("deployed")
+    return {"source_digest": digest, "imported": True, "deployed": deployed}
+
+
+def next_state(ids, state, batch, results, deployed_later, deploy):
+    """(ids, state) after this run. batch entries carry their source_digest and workflow_id_after; deployed_later is
+    {name: whether the deploy of an unchanged workflow succeeded}."""
+    ids, state = dict(ids), {name: dict(record) for name, record in state.items()}
+    for entry, result in zip(batch, results):
+        name = entry["name"]
+        record = record_of(entry, result, deployed_later.get(name), state.get(name, {}), deploy)
+        if record.get("imported") and entry.get("workflow_id_after"):
+            ids[name] = refuse_masked(entry["workflow_id_after"], "the id of %s" % name)
+        if record:
+            state[name] = record
+    return ids, state
+
+
+def outcome_of(result, check_mode):
+    """A workflow's outcome (a result without one has failed), as would ... in check mode."""
+    outcome = result.get("outcome") or (NOT_STARTED if result.get("not_started") else FAILED if result.get("failed")
+                                        else UPDATED if result.get("changed") else UNCHANGED)
+    return "would " + outcome[:-1] if check_mode and outcome in (CREATED, UPDATED) else outcome
+
+
+def report_of(environment, host, batch, results, state, deploys, check_mode):
+    """The promotion report of one environment, one entry per workflow sorted by name. deploys: {name: the deploy
+    result of an unchanged workflow}. deployed is the workflow's deploy state after this run (None in check mode);
+    deployed_now whether this run deployed it (in check mode: would deploy it)."""
     entries = []
-    for result in sorted(results, key=lambda item: str(item.get("name"))):
-        deploy = deploy_by_name.get(result.get("name"), {})
-        failed = result.get("failed") or deploy.get("failed")
+    for entry, result in sorted(zip(batch, results), key=lambda pair: pair[0]["name"]):
+        name, deploy_result = entry["name"], deploys.get(entry["name"], {})
+        failed = result.get("failed") or deploy_result.get("failed")
         entries.append({
-            "name": result.get("name"), "workflow_id": result.get("workflow_id"), "source_digest": result.get("source_digest"),
-            "outcome": "failed" if deploy.get("failed") else outcome_of(result, check_mode), "verified": result.get("verified"),
-            "deployed": state.get(result.get("name"), {}).get("deployed"), "dock_status_id": result.get("dock_status_id"),
-            "deploy_dock_status_id": deploy.get("deploy_dock_status_id") or result.get("deploy_dock_status_id"),
-            "error": (deploy.get("msg") if deploy.get("failed") else result.get("msg")) if failed else None})
+            "name": name, "workflow_id": entry.get("workflow_id_after"), "source_digest": entry.get("source_digest"),
+            "outcome": FAILED if deploy_result.get("failed") else outcome_of(result, check_mode),
+            "verified": result.get("verified"), "deployed": None if check_mode else state.get(name, {}).get("deployed"),
+            "deployed_now": bool(entry.get("would_deploy")) if check_mode else bool(
+                (result.get("deployed") and not result.get("failed")) or (deploy_result and not deploy_result.get("failed"))),
+            "dock_status_id": result.get("dock_status_id"),
+            "deploy_dock_status_id": deploy_result.get("deploy_dock_status_id") or result.get("deploy_dock_status_id"),
+            "missing_values": result.get("missing_values") or [],
+            "error": (deploy_result.get("msg") if deploy_result.get("failed") else result.get("msg")) if failed else None})
     return {"environment": environment, "host": host, "workflows": entries}
 
 
 def ci_rows(report):
-    """The rows of the ci_report action for one environment's report (one per workflow)."""
-    return [{"environment": report["environment"], "name": entry["name"] or entry["workflow_id"], "outcome": entry["outcome"],
-             "deployed": bool(entry["deployed"]), "message": entry["error"] or ""} for entry in report["workflows"]]
+    """The rows CI reports show for one environment's report (one per workflow): deployed says whether this run
+    deployed it (in a plan: would deploy it), as the summary counts."""
+    return [{"environment": report["environment"], "name": entry["name"], "outcome": entry["outcome"],
+             "deployed": entry["deployed_now"], "message": entry["error"] or ""} for entry in report["workflows"]]
 
 
 COUNTED = {"created": "created", "would create": "created", "updated": "updated", "would update": "updated",
            "unchanged": "unchanged"}
 
 
-def summary_of(report, deployed, ids_note):
-    """One environment's summary row: counts by outcome, the deploys of this run (or the plan's), failure lines."""
+def summary_of(report, notes):
+    """One environment's summary row: counts by outcome, the deploys of this run (or the plan's), failure lines and
+    notes (where the ids were recorded)."""
     entries = report["workflows"]
     outcomes = [COUNTED.get(entry["outcome"]) for entry in entries]
-    lines = failure_lines(ci_rows(report))
-    if ids_note:
-        lines.append("  " + ids_note)
+    lines = failure_lines(ci_rows(report)) + ["  " + note for note in notes if note]
     return {"environment": report["environment"], "total": len(entries), "created": outcomes.count("created"),
-            "updated": outcomes.count("updated"), "unchanged": outcomes.count("unchanged"), "deployed": deployed,
+            "updated": outcomes.count("updated"), "unchanged": outcomes.count("unchanged"),
+            "deployed": sum(1 for entry in entries if entry["deployed_now"]),
             "failed": sum(1 for entry in entries if entry["outcome"] in FAILED_OUTCOMES), "lines": lines}
 
 
-def summary_table(rows, order, check_mode, current):
-    """The summary of every environment (order), each row or a line saying why it has none."""
-    verbs = ("would create", "would update", "would deploy") if check_mode else ("created", "updated", "deployed")
-    lines = ["%-16s %6s %14s %14s %10s %14s %7s" % ("environment", "total", verbs[0], verbs[1], "unchanged", verbs[2], "failed")]
-    for index, environment in enumerate(order):
-        row = rows.get(environment)
-        if row and "total" in row:
-            counts = tuple(row[key] for key in ("total", "created", "updated", "unchanged", "deployed", "failed"))
-            lines.append("%-16s %6d %14d %14d %10d %14d %7d" % ((environment,) + counts))
-            lines.extend(row["lines"])
-        elif current in order and index > order.index(current):
-            lines.append("%-16s %s" % (environment, "not promoted yet: it follows once every environment above succeeded"))
-        else:
-            lines.append("%-16s %s" % (environment, "not promoted: " + ((row or {}).get("msg") or "the host did not reach the import")))
-    return lines
-
-
-def drift_lines(results):
+def drift_lines(batch, results):
     """One line per workflow whose environment differs from the reviewed tree (the import's check-mode results)."""
     lines = []
-    for result in sorted(results, key=lambda item: str(item.get("name"))):
-        name = result.get("name") or result.get("workflow_id")
+    for entry, result in sorted(zip(batch, results), key=lambda pair: pair[0]["name"]):
+        name = entry["name"]
         if result.get("failed"):
             lines.append("%s: not compared: %s" % (name, result.get("msg")))
         elif result.get("created"):
             lines.append("%s: not in the environment (no id known)" % name)
         elif result.get("changed"):
-            lines.append("%s (%s): %s differ" % (name, result.get("workflow_id"), ", ".join(result.get("members_changed") or ["members"])))
+            lines.append("%s (%s): %s differ" % (name, entry.get("workflow_id"),
+                                                 ", ".join(result.get("members_changed") or ["members"])))
     return lines

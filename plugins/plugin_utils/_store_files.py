@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to koreai.ai_for_process
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Internal to this collection: the files of an environment's store (ids, state), read and written with the
-play's vault secrets, and the paths they resolve against."""
+"""Internal to this collection: the YAML files of an environment's store (ids, state), read and written with the
+play's vault secrets, and where they go by default."""
 
 import os
 
@@ -42,8 +42,14 @@ def state_file_of(ids_file):
     return stem + ".state" + (ext or ".yml")
 
 
+def journal_file_of(ids_file):
+    """The creation journal beside an ids file: ids/prod.yml -> ids/prod.journal."""
+    return os.path.splitext(ids_file)[0] + ".journal"
+
+
 class VaultFile:
-    """A YAML file that may be vault-encrypted: read with the play's secrets, rewritten the same way."""
+    """A YAML file that may be vault-encrypted: read with the play's secrets (from disk, or from bytes given, such as
+    the file at a git remote's tip), rewritten the same way."""
 
     def __init__(self, loader, path, holds_secrets=False):
         self.loader = loader
@@ -54,7 +60,7 @@ class VaultFile:
         self.secret = None
 
     def read(self):
-        """The file's mapping ({} when missing); StoreError names the file and why it cannot be used."""
+        """The file's mapping on disk ({} when missing); StoreError names the file and why it cannot be used."""
         if not self.exists:
             return {}
         try:
@@ -62,22 +68,30 @@ class VaultFile:
                 raw = handle.read()
         except OSError as exc:
             raise StoreError("%s cannot be read: %s" % (self.path, exc.strerror)) from None
+        return self.parse(raw)
+
+    def parse(self, raw, where=None):
+        """The mapping of raw (the file's bytes; None: the file does not exist there), checked strictly."""
+        self.exists = raw is not None
+        if raw is None:
+            return {}
+        where = where or self.path
         if is_encrypted(raw):
-            raw = self._decrypt(raw)
+            raw = self._decrypt(raw, where)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise StoreError("%s is not UTF-8 text (nor a vault-encrypted file)" % self.path) from None
-        return parse_yaml(text, self.path, show_content=not self.holds_secrets)
+            raise StoreError("%s is not UTF-8 text (nor a vault-encrypted file)" % where) from None
+        return parse_yaml(text, where, show_content=not self.holds_secrets)
 
-    def _decrypt(self, raw):
+    def _decrypt(self, raw, where):
         vault = self.loader._vault  # pylint: disable=protected-access
         try:
             plaintext, self.vault_id, self.secret = vault.decrypt_and_get_vault_id(raw)
         except AnsibleError as exc:
             reason = to_text(exc.message if hasattr(exc, "message") else exc).splitlines()[0]
             raise StoreError("%s is vault-encrypted and cannot be decrypted with this play's vault secrets (%s): pass its "
-                             "vault password (--vault-id or --ask-vault-pass)" % (self.path, reason)) from None
+                             "vault password (--vault-id or --ask-vault-pass)" % (where, reason)) from None
         return plaintext
 
     def encrypt_like(self, other):
@@ -85,12 +99,18 @@ class VaultFile:
         if other.secret is not None and self.secret is None:
             self.vault_id, self.secret = other.vault_id, other.secret
 
-    def write(self, doc, header):
-        """Write the mapping atomically, 0600 from the first byte, encrypted again when it was read encrypted."""
+    def render(self, doc, header):
+        """The bytes of the file holding doc: encrypted again when it was read encrypted."""
         data = to_bytes(dump_yaml(doc, header))
         if self.secret is not None:
             vault = self.loader._vault  # pylint: disable=protected-access
             vault_id = None if self.vault_id in (None, "default") else self.vault_id
             data = vault.encrypt(data, self.secret, vault_id=vault_id)
+        return data
+
+    def write(self, doc, header):
+        """Write the mapping atomically, 0600 from the first byte; return the bytes written."""
+        data = self.render(doc, header)
         write_private(self.path, data)
         self.exists = True
+        return data
