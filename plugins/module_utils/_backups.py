@@ -15,7 +15,7 @@ import re
 import tempfile
 import time
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_options import PRIVATE_DIR_MODE, make_private_dirs
@@ -140,6 +140,14 @@ def backups_of(directory, workflow_id):
                 fields[1] + "." + fields[2]):
             found.append((fields[1] + fields[2], name))
     return [name for _stamp, name in sorted(found)]
+
+
+def backup_owner(path):
+    """The workflow id a backup's file name names (<id>.<UTC timestamp>[.<name>].zip), or None for another name."""
+    fields = os.path.basename(path).split(".")
+    if len(fields) >= 4 and fields[-1] == "zip" and TIMESTAMP.match(fields[1] + "." + fields[2]):
+        return unquote(fields[0])
+    return None
 
 
 def start_backup(settings, workflow_id, name, check_mode):

@@ -15,7 +15,7 @@ import posixpath
 from dataclasses import dataclass
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import DEFAULT_OPTIONS, check_owners, owner_named
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._backups import start_backup
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._backups import backup_owner, start_backup
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._deploy import deploy_steps
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import pretty_json
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._downloads import download_to_temp
@@ -29,7 +29,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._members imp
     load_source, members_of_archive, without_keys,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secret_fill import (
-    SecretPlan, carried_warning, fill_document, raise_refusals, wanted_env_document,
+    SecretPlan, SecretsRefused, carried_warning, fill_document, raise_refusals, wanted_env_document,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Call, Calls, Wait
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._redaction import masked_for_diff
@@ -113,6 +113,28 @@ def start_import(client, workflow_id, name, file_ids):
     return started_job(client, response, Job(action, workflow_id, scope=IMPORT_SCOPE))
 
 
+def source_owner(src, members):
+    """The workflow whose content (and secrets) src holds: the one id its flow and app definitions name, else the
+    one a backup's file name names; None when nothing says."""
+    named = {owner_named(members[role].document) for role in ("flow", "app") if role in members} - {None}
+    if len(named) == 1:
+        return named.pop()
+    return None if named else backup_owner(src)
+
+
+def refuse_foreign_secrets(request, source, kind):
+    """carry_source_secrets imports the source's own secrets: only into the workflow they belong to (a restore)."""
+    owner = source_owner(request.src, source)
+    if request.workflow_id and owner == request.workflow_id:
+        return
+    held = "belongs to %s" % kind.describe(owner) if owner else "does not say which workflow it belongs to"
+    target = kind.describe(request.workflow_id) if request.workflow_id else "a new %s" % kind.name
+    raise SecretsRefused("%ssrc %s %s, so its secrets are not %s's: carry_source_secrets=true only restores a "
+                         "workflow's own backup into that workflow; give this environment's values in %senv_variables "
+                         "and %ssecret_values instead" % (request.option_prefix, request.src, held, target,
+                                                          request.option_prefix, request.option_prefix))
+
+
 def member_bytes(member):
     return pretty_json(member.document)
 
@@ -160,6 +182,8 @@ class ImportOperation:
 
     def _steps(self, request, result, backup):
         source = load_source(request.src, request.option_prefix + "src", self.options.archive_limits)
+        if self.options.carry_source_secrets:
+            refuse_foreign_secrets(request, source, self.client.kind)
         secret_plan = self._secret_plan(request)  # the given values' shapes are checked before any request
         current = {}
         if request.workflow_id:

@@ -4,7 +4,11 @@
 """Internal to this collection: where one environment's promotion files are, resolved against one base (the
 inventory's directory), and the evidence that an environment was promoted before."""
 
+import json
 import os
+from urllib.parse import quote
+
+import yaml
 
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import StoreError
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._store_files import (
@@ -46,18 +50,44 @@ def promotion_paths(args, environment, base, check_mode):
     return paths
 
 
-def lost_store_evidence(args, paths, environment, exists):
-    """The files that say environment was promoted before although its ids file is missing (a mistyped path): its
-    state, its ids or its report where the role puts them by default, and backups of its workflows.
-    exists(path) tells whether a store file exists (at a git remote's tip with a git store)."""
-    evidence = []
+def _names_in_document(raw, path):
+    """The workflow names a store file or report names (ids file keys, state workflows, report entries)."""
+    try:
+        doc = json.loads(raw) if path.endswith(".json") else yaml.safe_load(raw)
+    except (ValueError, yaml.YAMLError):
+        return set()
+    if not isinstance(doc, dict):
+        return set()
+    if isinstance(doc.get("workflows"), list):  # a promotion report
+        return {entry.get("name") for entry in doc["workflows"] if isinstance(entry, dict)}
+    if isinstance(doc.get("workflows"), dict):  # a state file
+        return set(doc["workflows"])
+    return set(doc)  # an ids file
+
+
+def _read_local(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def lost_store_evidence(args, paths, environment, names, read):
+    """The files that say the workflows names were promoted into environment before, although its ids file is
+    missing (a mistyped path): its ids and state where the role puts them by default, its reports, and backups of
+    those workflows. read(path) gives a store file's bytes (at a git remote's tip with a git store), None when absent."""
+    names = set(names)
+    candidates = []
     if args.get("src"):
         default_ids = resolve(default_store_file(args["src"], environment, "ids", ".yml"), paths["base"])
-        evidence.extend(path for path in (default_ids, state_file_of(default_ids))
-                        if path not in (paths["ids_file"], paths["state_file"]) and exists(path))
+        candidates.extend((path, read) for path in (default_ids, state_file_of(default_ids))
+                          if path not in (paths["ids_file"], paths["state_file"]))
     default_report = resolve(default_store_file(args.get("src"), environment, "promotions", ".json"), paths["base"])
-    evidence.extend(path for path in sorted({paths["report"], default_report}) if os.path.isfile(path))
+    candidates.extend((path, _read_local) for path in sorted({paths["report"], default_report}))
+    evidence = [path for path, reader in candidates if names & _names_in_document(reader(path) or b"", path)]
     backup_dir = paths.get("backup_dir")
-    if backup_dir and os.path.isdir(backup_dir) and any(name.endswith(".zip") for name in os.listdir(backup_dir)):
-        evidence.append(backup_dir + os.sep)
+    if backup_dir and os.path.isdir(backup_dir):
+        suffixes = tuple("." + quote(name, safe="-_") + ".zip" for name in names)
+        evidence.extend(os.path.join(backup_dir, name) for name in sorted(os.listdir(backup_dir)) if name.endswith(suffixes))
     return evidence

@@ -209,11 +209,12 @@ class PromotionRun:
             raise StoreError(blocked)
         new = promotion.new_names(batch)
         if new and not self.store.ids_file.exists:
-            evidence = lost_store_evidence(self.args, paths, self.environment, self.store.exists)
+            evidence = lost_store_evidence(self.args, paths, self.environment, new, self.store.raw)
             if evidence:
-                raise StoreError("%s does not exist, but %s record earlier promotions of %s: point promote_workflows_ids_file "
-                                 "at its ids file (or remove those files if %s was reset), or %s would be created again"
-                                 % (paths["ids_file"], ", ".join(evidence), self.environment, self.environment, ", ".join(new)))
+                raise StoreError("%s does not exist, but %s record earlier promotions of %s into %s: point "
+                                 "promote_workflows_ids_file at its ids file (or remove those files if %s was reset), or "
+                                 "they would be created again" % (paths["ids_file"], ", ".join(evidence), ", ".join(new),
+                                                                  self.environment, self.environment))
         problems = self._gate(batch, stages)
         if problems and not self.check_mode:
             raise StoreError("not promoted, the stage before does not hold this content: " + "; ".join(problems))

@@ -29,6 +29,7 @@ class EnvironmentStore:
         self.ids_file = VaultFile(loader, paths["ids_file"])
         self.state_file = VaultFile(loader, paths["state_file"])
         self.locked = False
+        self.since = None  # with a git store: the remote's tip this run read the store at
 
     # ------------------------------------------------------------------ lock
     def lock(self, timeout):
@@ -43,9 +44,10 @@ class EnvironmentStore:
 
     # ------------------------------------------------------------------ read
     def fetch(self):
-        """With a git store, fetch the remote branch (StoreError when it cannot be reached)."""
+        """With a git store, fetch the remote branch (StoreError when it cannot be reached); what is read from now on
+        and published later is decided against that tip."""
         if self.git:
-            self.git.fetch()
+            self.since = self.git.fetch()
 
     def raw(self, path):
         """The bytes of a store file, from the remote's tip with a git store, else from disk; None when absent."""
@@ -63,7 +65,11 @@ class EnvironmentStore:
         return "%s (at the tip of the git remote's branch)" % path if self.git else path
 
     def read(self):
-        """(the ids file's map, the state's workflows), read strictly; a state without its ids file is refused."""
+        """(the ids file's map, the state's workflows), read strictly; a state without its ids file is refused, and
+        so, with a git store, is a local ids file the remote's branch does not hold (it would be lost)."""
+        if self.git and os.path.exists(self.ids_file.path) and self.raw(self.ids_file.path) is None:
+            raise StoreError("%s exists here but not on the git remote's branch that keeps the store: commit and push it "
+                             "first, or the promotion would decide without the ids it holds" % self.ids_file.path)
         ids = self.ids_file.parse(self.raw(self.ids_file.path), self.where(self.ids_file.path))
         state = self.state_file.parse(self.raw(self.state_file.path), self.where(self.state_file.path))
         if not self.ids_file.exists and self.state_file.exists and state.get("workflows"):
@@ -94,7 +100,7 @@ class EnvironmentStore:
         files = {self.ids_file.path: self.ids_file.write(ids, IDS_HEADER),
                  self.state_file.path: self.state_file.write({"workflows": state}, STATE_HEADER)}
         if self.git:
-            self.git.publish(files, message)
+            self.since = self.git.publish(files, message, since=self.since)
 
     def clear_journal(self):
         """Remove the journal once what it holds is in the ids and the state."""

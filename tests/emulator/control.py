@@ -138,6 +138,10 @@ class Emulator:
         """Return the expected members and content digest of a workflow."""
         return self.admin("GET", "workflows/%s/%s/expected" % (quote(env), quote(workflow_id)))
 
+    def catalog(self, env):
+        """The workflows env holds: [{"workflow_id", "name"}]."""
+        return self.admin("GET", "catalog/%s" % env)["workflows"]
+
     def workflow(self, env, workflow_id):
         """Return a workflow's current documents (members by snake name), revision, deployed flag and secret_values."""
         return self.admin("GET", "workflows/%s/%s" % (quote(env), quote(workflow_id)))

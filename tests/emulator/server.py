@@ -50,14 +50,16 @@ FAULTS = (
     "post_redirect_second_origin", "post_redirect_same_origin", "upload_redirect_second_origin",
     "upload_redirect_same_origin", "import_redirect_second_origin",
     "download_endless", "download_drip", "download_other_workflow", "job_signed_url",
-    "deploy_failed",
+    "deploy_failed", "import_answer_slow",
 )
 # Faults decided once, when a job is created: export jobs ("job"), import jobs, deploy/undeploy jobs.
 JOB_FAULTS = ("job_failed", "job_stuck", "job_cancelled", "job_error", "job_unknown_status", "download_second_origin",
               "download_401_second_origin", "job_signed_url")
 PHASES = {"import_failed": "import_job", "deploy_failed": "deploy_job", "import_400_echo": "import_echo",
           # a new import's job fails after its answer named an id, and the server keeps the workflow anyway
-          "import_failed_kept": "import_job"}
+          "import_failed_kept": "import_job",
+          # the import job is created (the workflow will exist), then the answer waits `delay` seconds (30 by default)
+          "import_answer_slow": "import_answer"}
 TERMINAL_FAULTS = {"job_failed": "FAILED", "job_cancelled": "CANCELLED", "job_error": "ERROR", "import_failed": "FAILED",
                    "deploy_failed": "FAILED"}
 UNKNOWN_STATUS = "WEIRD_STATE"
@@ -66,7 +68,7 @@ NUMERIC_CONFIG = {"job_duration": float, "fault_rate": float, "download_padding"
                   "large_json_bytes": int}
 CONFIG_KEYS = ("shape", "route", "job_duration", "fault_rate", "fault_kinds", "download_padding", "upload_limit",
                "member_style", "path_prefix", "entity", "download_encoding", "download_scheme_http", "volatile_key",
-               "non_ascii", "large_json_bytes")
+               "non_ascii", "large_json_bytes", "env_metadata")
 CHOICES = {
     "member_style": ("snake", "camel", "kebab", "pascal"),
     "entity": ("workflows", "tools", "both"),
@@ -183,6 +185,13 @@ def workflow_documents(env, workflow, revision, non_ascii=False):
             {"key": "API_TOKEN", "value": "secret-%s-%s-r%d" % (env, wid, revision), "isSecured": True},
         ]},
     }
+
+
+def with_env_metadata(document, env, workflow_id, revision):
+    """The environment variables member as some servers export it: metadata of this environment (the workflow's id,
+    the environment's name, the revision) beside the variables list."""
+    variables = document.get("variables", []) if isinstance(document, dict) else []
+    return {"workflowId": workflow_id, "environment": env, "revision": revision, "variables": variables}
 
 
 def _jwt(claims):
@@ -497,7 +506,10 @@ class State:  # pylint: disable=too-many-instance-attributes
         """Return the members an export serves: styled names -> document, plus padding and the large member."""
         with self.lock:
             style = self.config["member_style"]
-            members = {styled(name, style): doc for name, doc in self.documents(env, workflow_id).items()}
+            documents = self.documents(env, workflow_id)
+            if self.config["env_metadata"]:
+                documents[ENV_VARS] = with_env_metadata(documents.get(ENV_VARS), env, workflow_id, self.revision(env, workflow_id))
+            members = {styled(name, style): doc for name, doc in documents.items()}
             padding = self.catalog[env][workflow_id].get("padding")
             padding = int(self.config["download_padding"] if padding is None else padding)
             if padding:
@@ -722,7 +734,7 @@ def check_new_config(body):
     for key in ("upload_limit", "large_json_bytes"):
         if key in body and (not isinstance(body[key], int) or isinstance(body[key], bool) or body[key] < 0):
             raise ValueError("%s must be a non-negative integer" % key)
-    for key in ("download_scheme_http", "non_ascii"):
+    for key in ("download_scheme_http", "non_ascii", "env_metadata"):
         if key in body and not isinstance(body[key], bool):
             raise ValueError("%s must be true or false" % key)
     if "volatile_key" in body and not isinstance(body["volatile_key"], str):
@@ -1409,6 +1421,10 @@ class Handler(BaseHTTPRequestHandler):
             "entity": entity, "fault": fault and fault["fault"], "reason": reason,
             "on_success": lambda: state.apply_import(env, workflow_id, documents, name)})
         self.entry["job_created"] = True
+        slow = state.take_fault(env, fault_key or "", "import_answer")
+        if slow:
+            self.entry["fault"] = slow["fault"]
+            time.sleep(float(slow.get("delay") or 30))
         self.send_json(200, {"dockStatusId": job.dock_id, id_key(entity): workflow_id, "jobType": job_type(entity),
                              "action": "IMPORT", "status": "IN_PROGRESS"})
 
@@ -1472,6 +1488,11 @@ class Handler(BaseHTTPRequestHandler):
         }
         if len(segments) == 1 and (method, segments[0]) in simple:
             return simple[(method, segments[0])]()
+        if method == "GET" and len(segments) == 2 and segments[0] == "catalog":
+            with state.lock:
+                state.settle()
+                return {"workflows": [{"workflow_id": wid, "name": wf["name"]}
+                                      for wid, wf in sorted(state.catalog.get(segments[1], {}).items())]}
         if len(segments) >= 3 and segments[0] == "workflows":
             return self.admin_workflow(method, segments[1], segments[2], segments[3:], body)
         if segments[:1] == ["archives"]:
@@ -1800,6 +1821,7 @@ def parse_args(argv):
     add("--volatile-key", default="", help="key of app_definition.json whose value changes on every export ('' = none)")
     add("--non-ascii", action="store_true", help="generated names and prompts carry non-ASCII text")
     add("--large-json-bytes", type=int, default=0, help="add a JSON member larger than this many bytes (0 = none)")
+    add("--env-metadata", action="store_true", help="the environment variables member carries metadata beside its variables")
     add("--idle-exit", type=float, default=0, help="exit after this many seconds without requests (0 = never)")
     add("--parent-pid", type=int, default=0, help="exit when this process is gone")
     add("--log", help="append each request record to this JSON lines file")
