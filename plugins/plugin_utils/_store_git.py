@@ -48,6 +48,15 @@ def _existing_directory(path):
     return path
 
 
+def _git_environment(name, email):
+    """The environment of every git command: this author and committer (never the user's config, which a CI runner
+    or an execution environment lacks), English messages, no password prompt, none of the caller's repository."""
+    env = {key: value for key, value in os.environ.items() if key not in _CALLER_GIT_VARIABLES}
+    env.update(GIT_AUTHOR_NAME=name, GIT_AUTHOR_EMAIL=email, GIT_COMMITTER_NAME=name, GIT_COMMITTER_EMAIL=email,
+               LC_ALL="C", GIT_TERMINAL_PROMPT="0")
+    return env
+
+
 class GitStore:
     """An environment's promotion files kept on a branch of the project's git remote.
 
@@ -62,10 +71,7 @@ class GitStore:
     def __init__(self, work_tree, remote="origin", branch="", author_name=DEFAULT_AUTHOR_NAME,
                  author_email=DEFAULT_AUTHOR_EMAIL):
         self.remote = remote or "origin"
-        self._env = {key: value for key, value in os.environ.items() if key not in _CALLER_GIT_VARIABLES}
-        self._env.update(GIT_AUTHOR_NAME=author_name or DEFAULT_AUTHOR_NAME, LC_ALL="C", GIT_TERMINAL_PROMPT="0",
-                         GIT_AUTHOR_EMAIL=author_email or DEFAULT_AUTHOR_EMAIL)
-        self._env.update(GIT_COMMITTER_NAME=self._env["GIT_AUTHOR_NAME"], GIT_COMMITTER_EMAIL=self._env["GIT_AUTHOR_EMAIL"])
+        self._env = _git_environment(author_name or DEFAULT_AUTHOR_NAME, author_email or DEFAULT_AUTHOR_EMAIL)
         self.top = _existing_directory(work_tree)
         completed = self._run("rev-parse", "--show-toplevel")
         if completed.returncode != 0:
@@ -87,12 +93,12 @@ class GitStore:
         return subprocess.run(["git", "-c", "gc.auto=0", "-c", "maintenance.auto=false"] + list(args), cwd=self.top,
                               env=env, input=data, capture_output=True, check=False)
 
-    def _git(self, *args, data=None, index=None):
-        """Run git; its stdout (stripped text), or StoreError with git's reason."""
+    def _git(self, *args, data=None, index=None, raw=False):
+        """Run git; its stdout (stripped text, or the bytes when raw), or StoreError with git's reason."""
         completed = self._run(*args, data=data, index=index)
         if completed.returncode != 0:
             raise StoreError("git %s failed in %s: %s" % (args[0], self.top, _reason(completed)))
-        return completed.stdout.decode("utf-8", "replace").strip()
+        return completed.stdout if raw else completed.stdout.decode("utf-8", "replace").strip()
 
     def _current_branch(self):
         completed = self._run("symbolic-ref", "--quiet", "--short", "HEAD")
@@ -131,8 +137,8 @@ class GitStore:
         elif _MISSING_BRANCH in completed.stderr.decode("utf-8", "replace"):
             self.tip = None
         else:
-            raise StoreError("the git remote %s cannot be reached to read the promotion files of branch %s: %s. Fix "
-                             "the remote's address or this job's access to it (git fetch %s %s must work here)"
+            raise StoreError("the git remote %s cannot be read (the promotion files of branch %s): %s. Fix the "
+                             "remote's address or this job's access to it (git fetch %s %s must work here)"
                              % (self.shown, self.branch, _reason(completed), scrub(self.remote), self.branch))
         self._fetched = True
         return self.tip
@@ -146,7 +152,8 @@ class GitStore:
         return completed.stdout.decode().strip() if completed.returncode == 0 else None
 
     def read(self, path):
-        """The file's content at the fetched tip (fetched now if not yet); None when the file is absent there."""
+        """The file's content at the fetched tip (fetched now if not yet; the checkout's HEAD while the remote has no
+        such branch); None when the file is absent there."""
         if not self._fetched:
             self.fetch()
         base = self._base()
@@ -155,13 +162,7 @@ class GitStore:
         completed = self._run("rev-parse", "--verify", "--quiet", "%s:%s" % (base, self.relative(path)))
         if completed.returncode != 0:
             return None
-        return self._run_bytes("cat-file", "blob", completed.stdout.decode().strip())
-
-    def _run_bytes(self, *args):
-        completed = self._run(*args)
-        if completed.returncode != 0:
-            raise StoreError("git %s failed in %s: %s" % (args[0], self.top, _reason(completed)))
-        return completed.stdout
+        return self._git("cat-file", "blob", completed.stdout.decode().strip(), raw=True)
 
     def relative(self, path):
         """path as the tree names it (relative to the checkout's top, with /); StoreError when outside."""

@@ -266,7 +266,7 @@ def test_an_unreachable_remote_is_a_store_error_naming_it_without_credentials(re
     for action in (lambda store: store.fetch(), lambda store: store.publish({str(job / "ids.yml"): b"wf: a\n"}, "m")):
         with pytest.raises(StoreError) as raised:
             action(GitStore(str(job)))
-        assert "the git remote origin (%s) cannot be reached" % shown in str(raised.value)
+        assert "the git remote origin (%s) cannot be read" % shown in str(raised.value)
         assert "s3cr3t" not in str(raised.value) and "Traceback" not in str(raised.value)
 
 
@@ -275,7 +275,7 @@ def test_a_remote_given_as_an_address_is_shown_without_credentials(remote, tmp_p
 
     with pytest.raises(StoreError) as raised:
         GitStore(str(job), remote="https://x-access-token:ghp_s3cr3t@127.0.0.1:1/project.git").fetch()
-    assert "the git remote https://127.0.0.1:1/project.git cannot be reached" in str(raised.value)
+    assert "the git remote https://127.0.0.1:1/project.git cannot be read" in str(raised.value)
     assert "s3cr3t" not in str(raised.value)
 
 
