@@ -41,6 +41,7 @@ def promotion_argument_spec():
         git_push=dict(type="bool", default=False),
         git_remote=dict(type="str", default="origin"),
         git_branch=dict(type="str", default=""),
+        git_push_options=dict(type="list", elements="str", default=[]),
         git_author_name=dict(type="str", default=GIT_AUTHOR[0]),
         git_author_email=dict(type="str", default=GIT_AUTHOR[1]),
         allow_ephemeral_ids=dict(type="bool", default=False),

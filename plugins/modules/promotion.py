@@ -144,6 +144,12 @@ options:
     description: The branch of O(git_push); empty for the checkout's current branch.
     type: str
     default: ""
+  git_push_options:
+    description: Push options (C(git push -o)) of O(git_push), such as C(ci.skip) for GitLab, so that the commit of the
+      ids starts no pipeline.
+    type: list
+    elements: str
+    default: []
   git_author_name:
     description: Author and committer name of the commits O(git_push) makes.
     type: str

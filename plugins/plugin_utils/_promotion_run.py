@@ -42,6 +42,7 @@ CONNECTION_OPTIONS = tuple(connection_argument_spec())
 CLASSIFIER_OPTIONS = ("secret_keys", "not_secret_keys", "secret_value_patterns")
 RUNNER_OPTIONS = ("concurrency", "wait_timeout", "poll_interval", "max_jobs")
 ARGUMENT_SPEC = promotion_argument_spec()
+ARGUMENT_DEFAULTS = {name: option.get("default") for name, option in ARGUMENT_SPEC.items()}
 
 
 class ModuleRunFailed(Exception):
@@ -165,7 +166,8 @@ class PromotionRun:
         if not self.args["git_push"]:
             return None
         return GitStore(os.path.dirname(paths["ids_file"]), remote=self.args["git_remote"], branch=self.args["git_branch"],
-                        author_name=self.args["git_author_name"], author_email=self.args["git_author_email"])
+                        author_name=self.args["git_author_name"], author_email=self.args["git_author_email"],
+                        push_options=self.args["git_push_options"])
 
     # ------------------------------------------------------------------ the store and the batch
     def _read_store(self):
@@ -226,13 +228,41 @@ class PromotionRun:
         if gate is False:
             return []
         earlier = []
-        hostvars = self.task_vars.get("hostvars") or {}
         for environment in earlier_stage(stages, self.environment):
-            own = hostvars[environment].get("promote_workflows_ids_file") if environment in hostvars else None
-            path = state_file_of(resolve(own or self._ids_file_of(environment), self._base()))
+            path = state_file_of(self._earlier_ids_file(environment))
             earlier.append((environment, path, self.store.state_of(path)))
         digests = {entry["name"]: entry["source_digest"] for entry in batch if entry["source_digest"]}
-        return promotion.gate_problems(digests, earlier, self.args["deploy"])
+        problems = promotion.gate_problems(digests, earlier, self.args["deploy"])
+        if gate == "verify" and not problems:
+            problems = [problem for environment, _path, _state in earlier for problem in self._verify(environment, batch)]
+        return problems
+
+    def _earlier_ids_file(self, environment):
+        """Another environment's ids file: the one its inventory variables name, else beside this one, named for it."""
+        hostvars = self.task_vars.get("hostvars") or {}
+        own = hostvars[environment].get("promote_workflows_ids_file") if environment in hostvars else None
+        return resolve(own or self._ids_file_of(environment), self._base())
+
+    def _verify(self, environment, batch):
+        """Why an environment of the stage before does not hold the tree, as its export shows (the gate verify): the
+        import in check mode there, with its own connection and ids."""
+        hostvars = self.task_vars.get("hostvars") or {}
+        settings = hostvars[environment] if environment in hostvars else {}
+        given = {name: settings.get("promote_workflows_" + name, ARGUMENT_DEFAULTS[name] or "")
+                 for name in ("host", "api_key", "validate_certs", "ca_path", "kind")}
+        connection = dict(self._connection(), **{key: value for key, value in resolve_connection(given, os.environ).items()
+                                                   if value != ""})
+        ids_file = self._earlier_ids_file(environment)
+        ids = VaultFile(self.action.loader, ids_file).parse(self.store.raw(ids_file), ids_file)
+        unknown = [entry["name"] for entry in batch if not ids.get(entry["name"])]
+        if unknown:
+            return ["%s has no id of %s in %s: promote %s first" % (environment, ", ".join(unknown), ids_file, environment)]
+        checked = [dict({key: entry[key] for key in ("name", "src")}, workflow_id=ids[entry["name"]]) for entry in batch]
+        results = self._import(checked, connection, {}, check_mode=True)
+        return ["%s does not hold this content of %s, as its export shows: %s" % (
+            environment, entry["name"], result.get("msg") if result.get("failed") else
+            ", ".join(result.get("members_changed") or ["members"]) + " differ") for entry, result in zip(checked, results)
+            if result.get("failed") or result.get("changed")]
 
     def _ids_file_of(self, environment):
         """Another environment's ids file when the inventory does not name its own: beside this one, named for it."""

@@ -94,13 +94,18 @@ class EnvironmentStore:
 
     # ------------------------------------------------------------------ write
     def write(self, ids, state, message):
-        """Write the ids and the state (encrypted as they were read), then publish them with a git store."""
+        """Write the ids and the state (encrypted as they were read): to the project's files, or with a git store to
+        the remote's branch only, which the checkout takes with its next pull (files written here too would make
+        that pull refuse)."""
         self.state_file.encrypt_like(self.ids_file)
         self.ids_file.encrypt_like(self.state_file)
-        files = {self.ids_file.path: self.ids_file.write(ids, IDS_HEADER),
-                 self.state_file.path: self.state_file.write({"workflows": state}, STATE_HEADER)}
+        documents = ((self.ids_file, ids, IDS_HEADER), (self.state_file, {"workflows": state}, STATE_HEADER))
         if self.git:
+            files = {file_.path: file_.render(doc, header) for file_, doc, header in documents}
             self.since = self.git.publish(files, message, since=self.since)
+            return
+        for file_, doc, header in documents:
+            file_.write(doc, header)
 
     def clear_journal(self):
         """Remove the journal once what it holds is in the ids and the state."""

@@ -19,6 +19,7 @@ from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store i
 DEFAULT_AUTHOR_NAME = "koreai.ai_for_process"
 DEFAULT_AUTHOR_EMAIL = "promotion@localhost"
 DEFAULT_ATTEMPTS = 10
+GIT_TIMEOUT = 300  # seconds any one git command may take (a fetch or push of a large project over a slow link)
 # A URL's userinfo (user, password or token), the part of a remote's address that must never reach a message.
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@'\"]+@")
 _MISSING_BRANCH = "couldn't find remote ref"
@@ -54,6 +55,7 @@ def _git_environment(name, email):
     env = {key: value for key, value in os.environ.items() if key not in _CALLER_GIT_VARIABLES}
     env.update(GIT_AUTHOR_NAME=name, GIT_AUTHOR_EMAIL=email, GIT_COMMITTER_NAME=name, GIT_COMMITTER_EMAIL=email,
                LC_ALL="C", GIT_TERMINAL_PROMPT="0")
+    env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")  # an unknown host key or a passphrase fails, never waits
     return env
 
 
@@ -69,8 +71,9 @@ class GitStore:
     stale push makes the loser fetch again and re-apply its files."""
 
     def __init__(self, work_tree, remote="origin", branch="", author_name=DEFAULT_AUTHOR_NAME,
-                 author_email=DEFAULT_AUTHOR_EMAIL):
+                 author_email=DEFAULT_AUTHOR_EMAIL, push_options=()):
         self.remote = remote or "origin"
+        self.push_options = [argument for option in push_options or () for argument in ("-o", option)]
         self._env = _git_environment(author_name or DEFAULT_AUTHOR_NAME, author_email or DEFAULT_AUTHOR_EMAIL)
         self.top = _existing_directory(work_tree)
         completed = self._run("rev-parse", "--show-toplevel")
@@ -90,8 +93,12 @@ class GitStore:
     def _run(self, *args, data=None, index=None):
         env = dict(self._env, GIT_INDEX_FILE=index) if index else self._env
         # No background gc or maintenance in the user's repository, started by a fetch or a push of ours.
-        return subprocess.run(["git", "-c", "gc.auto=0", "-c", "maintenance.auto=false"] + list(args), cwd=self.top,
-                              env=env, input=data, capture_output=True, check=False)
+        try:
+            return subprocess.run(["git", "-c", "gc.auto=0", "-c", "maintenance.auto=false"] + list(args), cwd=self.top,
+                                  env=env, input=data, capture_output=True, check=False, timeout=GIT_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise StoreError("git %s in %s did not answer within %d seconds: check that the remote %s can be reached from "
+                             "here" % (args[0], self.top, GIT_TIMEOUT, getattr(self, "shown", scrub(self.remote)))) from None
 
     def _git(self, *args, data=None, index=None, raw=False):
         """Run git; its stdout (stripped text, or the bytes when raw), or StoreError with git's reason."""
@@ -228,7 +235,8 @@ class GitStore:
 
     def _pushed(self, commit):
         """Push commit to the branch: True when it is the remote's tip now, False when another job pushed first."""
-        completed = self._run("push", "--porcelain", self.remote, "%s:refs/heads/%s" % (commit, self.branch))
+        completed = self._run("push", "--porcelain", *self.push_options, self.remote,
+                              "%s:refs/heads/%s" % (commit, self.branch))
         if completed.returncode == 0:
             return True
         refused = [line.split("\t")[-1] for line in completed.stdout.decode("utf-8", "replace").splitlines()
@@ -257,23 +265,3 @@ class GitStore:
         listing = self._git("ls-tree", "-z", "--full-tree", commit, "--", *sorted(entries))
         return {line.split("\t", 1)[1]: line.split("\t", 1)[0].split()[2] for line in listing.split("\0") if line}
 
-
-def push_store(files, options, environment):
-    """Publish the files that exist on the remote branch of the options (remote, branch, author_name, author_email);
-    the result fields (changed, commit, pushed_to). The checkout itself is left as it is."""
-    existing = [path for path in files if os.path.exists(path)]
-    if not existing:
-        return {"changed": False, "msg": "nothing to push"}
-    remote = options.get("remote") or "origin"
-    try:
-        store = GitStore(os.path.dirname(existing[0]), remote, options.get("branch") or "",
-                         options.get("author_name"), options.get("author_email"))
-        contents = {}
-        for path in existing:
-            with open(path, "rb") as handle:
-                contents[path] = handle.read()
-        commit = store.publish(contents, "Workflow ids and promotion state of %s" % environment)
-    except StoreError as exc:
-        raise StoreError("the ids of %s could not be pushed to %s, so the next job would not find them: %s"
-                         % (environment, scrub(remote), exc)) from None
-    return {"changed": store.committed, "commit": commit, "pushed_to": "%s %s" % (store.shown, store.branch)}

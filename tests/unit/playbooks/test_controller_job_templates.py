@@ -23,3 +23,10 @@ def test_promote_jobs_and_the_promotion_workflow_never_run_two_at_once():
     workflows = list(created("awx.awx.workflow_job_template").values())
     assert promote and workflows
     assert [args.get("allow_simultaneous") for args in promote + workflows] == [False] * (len(promote) + len(workflows))
+
+
+def test_plan_and_promote_jobs_keep_the_ids_and_the_state_on_the_git_remote():
+    jobs = [args for args in created("awx.awx.job_template").values() if args["playbook"] == "{{ koreai_controller_promote_playbook }}"]
+    assert len(jobs) == 2
+    assert [args["extra_vars"] for args in jobs] == [{
+        "promote_workflows_git_push": True, "promote_workflows_git_branch": "{{ koreai_controller_store_branch }}"}] * 2

@@ -13,7 +13,7 @@ import threading
 import pytest
 
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import StoreError
-from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._store_git import GitStore, push_store, scrub
+from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._store_git import GitStore, scrub
 
 SEED = ["-c", "user.name=seed", "-c", "user.email=seed@example.invalid"]
 
@@ -323,19 +323,3 @@ def test_a_path_outside_the_checkout_is_refused(remote, tmp_path):
     with pytest.raises(StoreError, match=r"is not inside a git checkout"):
         GitStore(str(tmp_path / "home"))
 
-
-def test_push_store_publishes_the_existing_files_and_keeps_its_result_fields(remote, tmp_path):
-    job = clone(remote, tmp_path / "job")
-    (job / "ids").mkdir()
-    (job / "ids" / "prod.yml").write_text("wf: p-1\n")
-    head = git(job, "rev-parse", "HEAD")
-    files = [str(job / "ids" / "prod.yml"), str(job / "state" / "prod.yml")]
-
-    result = push_store(files, {"author_name": "bot"}, "prod")
-
-    assert result == {"changed": True, "commit": git(remote, "rev-parse", "main"),
-                      "pushed_to": "origin (file://%s) main" % remote}
-    assert git(job, "rev-parse", "HEAD") == head and git(remote, "log", "-1", "--format=%an", "main") == "bot"
-    assert push_store(files, {}, "prod")["changed"] is False
-    with pytest.raises(StoreError, match=r"^the ids of prod could not be pushed to /no/such.git, so the next job"):
-        push_store(files, {"remote": "/no/such.git"}, "prod")
