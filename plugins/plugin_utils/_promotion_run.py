@@ -29,7 +29,7 @@ from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store i
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._promotion_paths import lost_store_evidence, promotion_paths
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._promotion_store import EnvironmentStore
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._stages import (
-    TARGET_MARK, StageError, batch_problem, earlier_stage, stage_index, stages_of,
+    LEGACY_ORDER_OPTION, ORDER_OPTION, TARGET_MARK, StageError, batch_problem, earlier_stage, stage_index, stages_of,
 )
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._store_files import VaultFile, resolve, state_file_of
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._store_git import GitStore
@@ -117,6 +117,8 @@ class PromotionRun:
             return hostvars[host].get(TARGET_MARK) if host in hostvars else None
 
         stages = stages_of(self.task_vars, self.action.loader, host_setting)
+        if self.task_vars.get(LEGACY_ORDER_OPTION) not in (None, "", []) and not self.task_vars.get(ORDER_OPTION):
+            self.warnings.append("promote_order is deprecated: name the stages in %s instead" % ORDER_OPTION)
         problem = None if self.drift else batch_problem(stages, [str(host) for host in self.task_vars.get("ansible_play_batch") or []])
         if problem:
             raise StageError(problem)

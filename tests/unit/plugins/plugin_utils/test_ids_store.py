@@ -3,6 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The strict ids store: parsing, validation, the lock, private atomic writes, vault round trips."""
 
+import json
 import os
 import subprocess
 import sys
@@ -82,6 +83,16 @@ def test_a_lock_left_by_a_dead_process_is_taken_over(tmp_path):
     owner = acquire_lock(path, os.getpid(), timeout=0)
     assert owner["pid"] == os.getpid()
     release_lock(path, os.getpid())
+
+
+def test_a_lock_of_another_host_is_never_taken_over_even_when_its_pid_is_dead_here(tmp_path):
+    path = str(tmp_path / "prod.yml.lock")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump({"pid": int(dead.stdout), "host": "another-controller", "since": "2026-12-01T00:00:00Z"}, handle)
+    with pytest.raises(StoreError, match="locked by process %s on another-controller" % dead.stdout.strip()):
+        acquire_lock(path, os.getpid(), timeout=0.2, poll=0.05)
+    assert os.path.exists(path)
 
 
 def test_release_leaves_another_owners_lock(tmp_path):

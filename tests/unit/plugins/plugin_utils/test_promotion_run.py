@@ -1,0 +1,216 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to koreai.ai_for_process
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One environment's promotion run, with the modules it runs played by a fake: what it records, what it refuses,
+and that the lock never outlives it."""
+
+import json
+import os
+
+import pytest
+import yaml
+
+from ansible.parsing.dataloader import DataLoader
+
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._creation_journal import CreationJournal
+from ansible_collections.koreai.ai_for_process.plugins.plugin_utils import _promotion_run as run_module
+from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import StoreError
+from ansible_collections.koreai.ai_for_process.plugins.plugin_utils import _store_files as store_files
+from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._promotion_run import ARGUMENT_SPEC, PromotionRun
+
+IMPORT = "koreai.ai_for_process.workflow_import"
+DEPLOY = "koreai.ai_for_process.workflow_deploy"
+
+
+class FakeAction:
+    """The action as PromotionRun sees it; modules answer from replies (module name -> function of its args)."""
+
+    connection_name = "local"
+    diff_mode = False
+
+    def __init__(self, replies, check_mode=False):
+        self.loader = DataLoader()
+        self.replies = replies
+        self.check_mode = check_mode
+        self.calls = []
+
+    def execute_module(self, name, args, task_vars, check_mode):
+        self.calls.append((name, args, check_mode))
+        return self.replies[name](args)
+
+
+def created(ids):
+    """An import reply that creates the new workflows, journals their ids as the module does, and returns them
+    masked, as ansible-core's no_log masking would have."""
+    def reply(args):
+        results = []
+        for item in args["workflows"]:
+            if item.get("workflow_id"):
+                results.append({"changed": False, "outcome": "unchanged", "workflow_id": item["workflow_id"]})
+                continue
+            journal = CreationJournal(args["journal"])
+            journal.sending(item["name"])
+            journal.created(item["name"], ids[item["name"]], "ds-" + item["name"])
+            results.append({"changed": True, "created": True, "status": "SUCCESS", "deployed": True, "outcome": "created",
+                            "workflow_id": "********", "dock_status_id": "ds-" + item["name"]})
+        return {"results": results}
+    return reply
+
+
+def unchanged(args):
+    return {"results": [{"changed": False, "outcome": "unchanged", "workflow_id": item.get("workflow_id")}
+                        for item in args["workflows"]]}
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A project with dev's tree of two workflows and an inventory directory (pytest keeps it below the collection's
+    tests/output, which the rule 'nothing written inside the installed collection' must not see here)."""
+    monkeypatch.setattr(store_files, "COLLECTION_ROOT", os.path.join(os.sep, "nonexistent-collection"))
+    for name in ("wf-1", "wf-2"):
+        tree = tmp_path / "exports" / "dev" / "extracted" / name
+        tree.mkdir(parents=True)
+        (tree / "flow_definition.json").write_text(json.dumps({"nodes": [{"id": "n1", "prompt": name}]}))
+        (tree / "app_definition.json").write_text(json.dumps({"name": name}))
+    return tmp_path
+
+
+def task_vars(project, environment="staging", hosts=("staging", "prod"), **extra):
+    hostvars = {host: {"promote_workflows_host": "https://%s.example.invalid" % host} for host in hosts}
+    variables = {"inventory_hostname": environment, "inventory_dir": str(project), "ansible_play_batch": [environment],
+                 "groups": {"all": list(hosts), "ungrouped": list(hosts)}, "hostvars": hostvars}
+    variables.update(extra)
+    return variables
+
+
+def arguments(**given):
+    args = {name: option.get("default") for name, option in ARGUMENT_SPEC.items()}
+    args.update(host="https://staging.example.invalid", api_key="kg-staging", src="exports/dev",
+                workflows=[{"name": "wf-1"}, {"name": "wf-2"}], poll_interval=0.1)
+    args.update(given)
+    return args
+
+
+def promote(action, project, args=None, **variables):
+    run = PromotionRun(action, args or arguments(), task_vars(project, **variables))
+    try:
+        return run.run()
+    finally:
+        run.close()
+
+
+def read(path):
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def test_new_ids_come_from_the_journal_never_from_masked_output(project):
+    action = FakeAction({IMPORT: created({"wf-1": "a-1", "wf-2": "a-2"})})
+    result = promote(action, project)
+    assert read(project / "exports" / "ids" / "staging.yml") == {"wf-1": "a-1", "wf-2": "a-2"}
+    assert [entry["workflow_id"] for entry in result["results"]] == ["a-1", "a-2"]
+    assert not (project / "exports" / "ids" / "staging.journal").exists()
+    assert "********" not in json.dumps(result) and "********" not in (project / "exports" / "ids" / "staging.state.yml").read_text()
+
+
+def test_an_unchanged_rerun_writes_nothing(project):
+    promote(FakeAction({IMPORT: created({"wf-1": "a-1", "wf-2": "a-2"})}), project)
+    before = (project / "exports" / "ids" / "staging.state.yml").stat().st_mtime_ns
+    result = promote(FakeAction({IMPORT: unchanged}), project)
+    assert result["changed"] is False and result["store_written"] is False
+    assert (project / "exports" / "ids" / "staging.state.yml").stat().st_mtime_ns == before
+
+
+@pytest.mark.parametrize("reply", [
+    lambda args: {"failed": True, "msg": "module crashed"},
+    lambda args: (_ for _ in ()).throw(OSError(28, "No space left on device", "x")),
+])
+def test_the_lock_is_released_whatever_fails(project, reply):
+    with pytest.raises((run_module.ModuleRunFailed, OSError)):
+        promote(FakeAction({IMPORT: reply}), project)
+    assert not (project / "exports" / "ids" / "staging.yml.lock").exists()
+
+
+def test_a_lost_ids_file_whose_state_records_promotions_stops_before_any_request(project):
+    (project / "exports" / "ids").mkdir()
+    (project / "exports" / "ids" / "staging.state.yml").write_text("workflows: {wf-1: {imported: true}}\n")
+    action = FakeAction({})
+    with pytest.raises(StoreError, match="staging.yml is missing but .*staging.state.yml records earlier promotions"):
+        promote(action, project)
+    assert action.calls == []
+
+
+def test_an_awx_job_that_would_lose_new_ids_is_refused_naming_the_fixes(project):
+    action = FakeAction({})
+    with pytest.raises(StoreError, match="this AWX/AAP job .42. would create wf-1, wf-2.*promote_workflows_git_push: true"):
+        promote(action, project, awx_job_id=42)
+    assert action.calls == []
+
+
+def test_a_creation_sent_without_an_answer_is_not_sent_again(project):
+    (project / "exports" / "ids").mkdir()
+    CreationJournal(str(project / "exports" / "ids" / "staging.journal")).sending("wf-2")
+    action = FakeAction({})
+    with pytest.raises(StoreError, match=r"promote_workflows_recreate: \[wf-2\]"):
+        promote(action, project)
+    assert action.calls == []
+    # The journal was folded into the state, so the refusal outlives it.
+    assert read(project / "exports" / "ids" / "staging.state.yml")["workflows"]["wf-2"]["sent"]
+    result = promote(FakeAction({IMPORT: created({"wf-1": "a-1", "wf-2": "a-2"})}), project,
+                     arguments(recreate=["wf-2"]))
+    assert [entry["outcome"] for entry in result["results"]] == ["created", "created"]
+
+
+def test_the_stage_before_gates_by_content_and_the_plan_only_warns(project):
+    promote(FakeAction({IMPORT: created({"wf-1": "a-1", "wf-2": "a-2"})}), project)
+    state_file = project / "exports" / "ids" / "staging.state.yml"
+    state = read(state_file)
+    state["workflows"]["wf-1"]["source_digest"] = "0" * 64  # staging holds another version of wf-1
+    state_file.write_text(yaml.safe_dump(state))
+    prod = arguments(host="https://prod.example.invalid", api_key="kg-prod")
+    with pytest.raises(StoreError, match="staging does not hold this content of wf-1 "):
+        promote(FakeAction({}), project, prod, environment="prod")
+    plan = promote(FakeAction({IMPORT: unchanged}, check_mode=True), project, prod, environment="prod")
+    assert any("the apply will refuse: staging does not hold this content of wf-1 " in warning for warning in plan["warnings"])
+
+
+def test_the_plan_counts_the_redeploys_a_failed_deploy_left(project):
+    promote(FakeAction({IMPORT: created({"wf-1": "a-1", "wf-2": "a-2"})}), project)
+    state_file = project / "exports" / "ids" / "staging.state.yml"
+    state = read(state_file)
+    state["workflows"]["wf-2"]["deployed"] = False
+    state_file.write_text(yaml.safe_dump(state))
+    plan = promote(FakeAction({IMPORT: unchanged}, check_mode=True), project)
+    assert plan["summary_row"]["deployed"] == 1
+    assert [row["deployed"] for row in plan["ci_rows"]] == [False, True]
+    applied = promote(FakeAction({IMPORT: unchanged, DEPLOY: lambda args: {"results": [{"changed": True}]}}), project)
+    assert applied["summary_row"]["deployed"] == 1
+    assert read(state_file)["workflows"]["wf-2"]["deployed"] is True
+
+
+def test_a_failed_publish_to_the_git_store_fails_the_environment_and_releases_the_lock(project, monkeypatch):
+    class FailingStore:
+        tip = None
+
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def fetch(self):
+            return None
+
+        def read(self, path):
+            return None
+
+        def publish(self, files, message, since=None):
+            raise StoreError("the promotion files could not be pushed to origin, branch main: refused")
+
+    monkeypatch.setattr(run_module, "GitStore", FailingStore)
+    with pytest.raises(StoreError, match="could not be pushed"):
+        promote(FakeAction({IMPORT: created({"wf-1": "a-1", "wf-2": "a-2"})}), project, arguments(git_push=True))
+    assert not (project / "exports" / "ids" / "staging.yml.lock").exists()
+
+
+def test_a_host_that_is_no_stage_is_skipped(project):
+    result = promote(FakeAction({}), project, environment="dev", hosts=("dev", "staging"),
+                     hostvars={"dev": {}, "staging": {"promote_workflows_host": "https://s.example.invalid"}})
+    assert result["skipped"] and "dev is not a stage" in result["skip_reason"]
