@@ -49,6 +49,21 @@ def test_an_import_keeps_a_private_backup_that_restores_the_target(emulator, tmp
     assert sorted(os.listdir(str(backups))) == sorted([".gitignore"] + [os.path.basename(path) for path in (backup, restored["backup_file"])])
 
 
+def test_a_backup_restores_only_its_own_workflow(emulator, tmp_path):
+    exported = export(emulator, "dev", tmp_path, ["a-0027"])["a-0027"]
+    backups = tmp_path / "backups" / "staging"
+    (result,) = import_(emulator, "staging", src=exported["dest"], workflow_id="a-0027", backup_dir=str(backups))
+    other = content_of(emulator, "staging", "a-0028")
+    for target in ("a-0028", None):
+        (crossed,) = import_(emulator, "staging", fail_on_error=False, src=result["backup_file"], carry_source_secrets=True,
+                             **({"workflow_id": target} if target else {"name": "copy of a-0027"}))
+        assert crossed["failed"] is True and "belongs to workflow a-0027" in crossed["msg"], crossed["msg"]
+        assert "carry_source_secrets=true only restores a workflow's own backup into that workflow" in crossed["msg"]
+    assert content_of(emulator, "staging", "a-0028") == other
+    assert not [entry for entry in emulator.log() if entry.get("kind") == "import" and entry.get("env") == "staging"
+                and entry.get("workflow_id") == "a-0028"]
+
+
 def test_the_backup_directory_keeps_its_archives_out_of_git(emulator, tmp_path):
     exported = export(emulator, "dev", tmp_path, ["a-0023"])["a-0023"]
     backups = tmp_path / "backups" / "staging"
@@ -68,7 +83,7 @@ def test_no_backup_when_unchanged_new_or_in_check_mode(emulator, tmp_path):
     assert plan["changed"] is True and "backup_file" not in plan
     assert not backups.exists()
     (created,) = import_(emulator, "staging", src=exported["dest"], name="new one", backup_dir=str(backups),
-                         carry_source_secrets=True)
+                         env_variables={"BASE_URL": "https://staging.example.invalid/new", "API_TOKEN": "token-new-one"})
     assert created["created"] is True and "backup_file" not in created
     (first,) = import_(emulator, "staging", src=exported["dest"], workflow_id="a-0022", backup_dir=str(backups))
     (again,) = import_(emulator, "staging", src=exported["dest"], workflow_id="a-0022", backup_dir=str(backups))
