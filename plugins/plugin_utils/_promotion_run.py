@@ -285,7 +285,7 @@ class PromotionRun:
         """With a git store, publish that the new workflows are being created before any is sent: a job that dies
         takes its journal with it, and the next job must not create them blindly."""
         new = promotion.new_names(batch)
-        if not new or not self.store.git:
+        if not new or not self.store.git or self.check_mode:
             return
         marked = {name: dict(state.get(name, {}), sent=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())) for name in new}
         self.store.write(ids, dict(state, **marked), "Creations of %s about to be sent" % self.environment)
@@ -397,6 +397,10 @@ class PromotionRun:
         created = [entry for entry in report["workflows"] if entry["outcome"] in ("created", "would create")]
         if self.check_mode:
             return "%d new workflows: their ids would be recorded in the ids file" % len(created) if created else ""
+        git = self.store.git
+        if written and git:
+            return "%s published to %s, branch %s: pull to see them" % (
+                "new workflow ids and the promotion state" if created else "the promotion state", git.shown, git.branch)
         if written and created:
             return "new workflow ids recorded in %s: commit it with %s" % (paths["ids_file"], paths["state_file"])
         if written:

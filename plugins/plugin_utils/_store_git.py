@@ -36,9 +36,11 @@ def scrub(text):
 
 def _reason(completed):
     """git's own last words about a failure, scrubbed of credentials."""
-    lines = [line for line in (completed.stderr or completed.stdout).decode("utf-8", "replace").splitlines()
+    lines = [line.strip() for line in (completed.stderr or completed.stdout).decode("utf-8", "replace").splitlines()
              if line.strip() and not line.startswith("hint:")]
-    return scrub(lines[-1].strip() if lines else "exit %d" % completed.returncode)
+    # git often says why first and how it ended last ("does not support push options", then "hung up"): keep both.
+    errors = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    return scrub("; ".join(errors[:2]) if len(errors) > 1 else lines[-1] if lines else "exit %d" % completed.returncode)
 
 
 def _existing_directory(path):

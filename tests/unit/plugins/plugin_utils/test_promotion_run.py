@@ -210,6 +210,32 @@ def test_a_failed_publish_to_the_git_store_fails_the_environment_and_releases_th
     assert not (project / "exports" / "ids" / "staging.yml.lock").exists()
 
 
+def test_a_plan_with_the_git_store_reads_the_tip_and_publishes_nothing(project, monkeypatch):
+    published = []
+
+    class RecordingStore:
+        tip = None
+
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def fetch(self):
+            return None
+
+        def read(self, path):
+            return None
+
+        def publish(self, files, message, since=None):
+            published.append(message)
+
+    monkeypatch.setattr(run_module, "GitStore", RecordingStore)
+    plan = promote(FakeAction({IMPORT: lambda args: {"results": [
+        {"changed": True, "created": True, "outcome": "created"} for _item in args["workflows"]]}}, check_mode=True),
+        project, arguments(git_push=True))
+    assert [entry["outcome"] for entry in plan["results"]] == ["would create", "would create"]
+    assert published == []
+
+
 def test_a_host_that_is_no_stage_is_skipped(project):
     result = promote(FakeAction({}), project, environment="dev", hosts=("dev", "staging"),
                      hostvars={"dev": {}, "staging": {"promote_workflows_host": "https://s.example.invalid"}})
