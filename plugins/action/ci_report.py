@@ -3,10 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action plugin of koreai.ai_for_process.ci_report: writes reports CI reads, on the controller (docs in the module stub)."""
 
-import os
-
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.text.converters import to_bytes, to_native
+from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._reports import (

@@ -31,7 +31,7 @@ description:
     project's git remote branch (fetched first, so that a job started from an older commit decides on what the last
     job pushed) and published there after the environment (without touching the checkout), retried on a concurrent
     push. A job that cannot reach the remote refuses before any change."
-  - Names, ids and digests are data: they are never masked, and a value that holds the mask is refused, not written.
+  - Names, ids and digests are data, never masked; a value that holds the mask is refused, not written.
   - Relative paths resolve against the inventory's directory (C(inventory_dir)), else the playbook's. Nothing is
     written inside the installed collection.
 author:
@@ -133,7 +133,7 @@ options:
     default: 600
   git_push:
     description:
-      - Keep the store on the project's git remote (see the description): read before deciding, published after.
+      - Keep the store on the project's git remote (see the description), read before deciding and published after.
     type: bool
     default: false
   git_remote:

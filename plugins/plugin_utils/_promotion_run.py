@@ -252,8 +252,8 @@ class PromotionRun:
         settings = hostvars[environment] if environment in hostvars else {}
         given = {name: settings.get("promote_workflows_" + name, ARGUMENT_DEFAULTS[name] or "")
                  for name in ("host", "api_key", "validate_certs", "ca_path", "kind")}
-        connection = dict(self._connection(), **{key: value for key, value in resolve_connection(given, os.environ).items()
-                                                   if value != ""})
+        resolved = resolve_connection(given, os.environ)
+        connection = dict(self._connection(), **{key: value for key, value in resolved.items() if value != ""})
         ids_file = self._earlier_ids_file(environment)
         ids = VaultFile(self.action.loader, ids_file).parse(self.store.raw(ids_file), ids_file)
         unknown = [entry["name"] for entry in batch if not ids.get(entry["name"])]

@@ -266,4 +266,3 @@ class GitStore:
             return {}
         listing = self._git("ls-tree", "-z", "--full-tree", commit, "--", *sorted(entries))
         return {line.split("\t", 1)[1]: line.split("\t", 1)[0].split()[2] for line in listing.split("\0") if line}
-

@@ -230,7 +230,7 @@ def test_a_plan_with_the_git_store_reads_the_tip_and_publishes_nothing(project, 
 
     monkeypatch.setattr(run_module, "GitStore", RecordingStore)
     plan = promote(FakeAction({IMPORT: lambda args: {"results": [
-        {"changed": True, "created": True, "outcome": "created"} for _item in args["workflows"]]}}, check_mode=True),
+        {"changed": True, "created": True, "outcome": "created"} for item in args["workflows"]]}}, check_mode=True),
         project, arguments(git_push=True))
     assert [entry["outcome"] for entry in plan["results"]] == ["would create", "would create"]
     assert published == []

@@ -322,4 +322,3 @@ def test_a_path_outside_the_checkout_is_refused(remote, tmp_path):
         GitStore(str(job)).publish({str(tmp_path / "elsewhere.yml"): b""}, "m")
     with pytest.raises(StoreError, match=r"is not inside a git checkout"):
         GitStore(str(tmp_path / "home"))
-
