@@ -121,10 +121,11 @@ def test_an_unchanged_rerun_writes_nothing(project):
     assert (project / "exports" / "ids" / "staging.state.yml").stat().st_mtime_ns == before
 
 
-@pytest.mark.parametrize("reply", [
-    lambda args: {"failed": True, "msg": "module crashed"},
-    lambda args: (_ for _ in ()).throw(OSError(28, "No space left on device", "x")),
-])
+def disk_full(args):
+    raise OSError(28, "No space left on device", args["journal"])
+
+
+@pytest.mark.parametrize("reply", [lambda args: {"failed": True, "msg": "module crashed"}, disk_full])
 def test_the_lock_is_released_whatever_fails(project, reply):
     with pytest.raises((run_module.ModuleRunFailed, OSError)):
         promote(FakeAction({IMPORT: reply}), project)
