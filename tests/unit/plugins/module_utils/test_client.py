@@ -49,7 +49,7 @@ GOOD = dict(host="https://process.kore.ai", api_key="kg-secret-key-1", timeout=3
     ({"host": None}, ["host is not set; set host or the KOREAI_HOST environment variable"]),
     ({"api_key": ""}, ["api_key is empty"]),
     ({"api_key": "  \t "}, ["api_key is empty"]),
-    ({"api_key": None}, ["api_key is not set; set api_key or the KOREAI_API_KEY environment variable"]),
+    ({"api_key": None}, ["api_key is not set; set api_key, or KOREAI_API_KEY for the host in KOREAI_HOST"]),
     ({"timeout": 0}, ["timeout must be a number of seconds greater than 0"]),
     ({"timeout": -2.5}, ["timeout must be a number of seconds greater than 0"]),
     ({"retries": -1}, ["retries must be 0 or more"]),
