@@ -27,9 +27,10 @@ NO_HOST_VARS = {}
 
 
 def write_report(path, text):
-    """Replace path atomically with text (mode 0644: a report holds no secret)."""
-    if not os.path.isdir(os.path.dirname(path) or "."):
-        raise AnsibleActionFail("the directory of %s does not exist: create it first or choose another path" % path)
+    """Replace path atomically with text (mode 0644: a report holds no secret), creating its directory."""
+    directory = os.path.dirname(path)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
     write_private(path, to_bytes(text), mode=0o644)
 
 

@@ -56,10 +56,10 @@ options:
     elements: str
     version_added: 0.4.0
   markdown_path:
-    description: File to write the Markdown summary to (replaced atomically, mode C(0644)); its directory must exist.
+    description: File to write the Markdown summary to (replaced atomically, mode C(0644)); missing directories are created.
     type: path
   junit_path:
-    description: File to write the JUnit XML to (replaced atomically, mode C(0644)); its directory must exist.
+    description: File to write the JUnit XML to (replaced atomically, mode C(0644)); missing directories are created.
     type: path
 notes:
   - Without O(markdown_path), O(junit_path) and C(GITHUB_STEP_SUMMARY), nothing is written and the Markdown is only

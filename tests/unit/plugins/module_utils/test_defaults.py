@@ -12,6 +12,7 @@ import yaml
 from ansible_collections.koreai.ai_for_process.plugins.doc_fragments import archive_limits
 from ansible_collections.koreai.ai_for_process.plugins.doc_fragments.runner import ModuleDocFragment
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import archive_limits_argument_spec
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._connection import connection_argument_spec
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import DEFAULT_IGNORE_KEYS
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Settings
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import (
@@ -92,3 +93,23 @@ def test_the_lock_timeout_literals_equal_the_ids_stores_default():
     role_default = load_yaml("roles", "promote_workflows", "defaults", "main.yml")["promote_workflows_lock_timeout"]
     role_spec = load_yaml("roles", "promote_workflows", "meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
     assert documented == role_default == role_spec["promote_workflows_lock_timeout"]["default"] == DEFAULT_LOCK_TIMEOUT
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_OPTIONS))
+def test_each_role_variable_has_one_default_in_its_defaults_and_its_argument_spec(role):
+    defaults = load_yaml("roles", role, "defaults", "main.yml")
+    specs = load_yaml("roles", role, "meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
+    assert sorted(defaults) == sorted(specs)
+    templated = [variable for variable, default in defaults.items() if "{{" in str(default)]  # documented in words
+    assert {variable: spec.get("default") for variable, spec in specs.items() if variable not in templated} == {
+        variable: default for variable, default in defaults.items() if variable not in templated}
+
+
+def test_the_export_roles_defaults_equal_the_modules_and_the_promote_roles():
+    defaults = load_yaml("roles", "export_workflows", "defaults", "main.yml")
+    module = dict(connection_argument_spec(), **workflow_export.argument_spec())
+    for option in ("validate_certs", "kind", "backup"):
+        assert defaults["export_workflows_" + option] == module[option]["default"], option
+    promote = load_yaml("roles", "promote_workflows", "defaults", "main.yml")
+    for option in ("validate_certs", "kind", "secure_logging", "fail_on_error"):
+        assert defaults["export_workflows_" + option] == promote["promote_workflows_" + option], option
