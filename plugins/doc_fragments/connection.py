@@ -16,7 +16,7 @@ options:
       - A trailing slash and a path prefix are accepted. The scheme (C(https://) or C(http://)) is required.
       - If not set, the value of the E(KOREAI_HOST) environment variable is used; one of them is required.
       - E(KOREAI_API_KEY), E(KOREAI_VALIDATE_CERTS), E(KOREAI_CA_PATH) and E(KOREAI_KIND) belong to the host in
-        E(KOREAI_HOST) (the collection's AWX credential type injects them together): they fill the options of a
+        E(KOREAI_HOST), as the collection's AWX credential type injects them together. They fill the options of a
         task whose O(host) is unset or equal to E(KOREAI_HOST), and of no other task. A task that names a host of
         its own never sends the controller's key there; it needs its own O(api_key).
       - The P(koreai.ai_for_process.export_workflows#role) and P(koreai.ai_for_process.promote_workflows#role)
