@@ -41,6 +41,7 @@ options:
     description: V(workflow) (AI for Process) or V(tool) (Agent Platform); for the host in E(KOREAI_HOST), V(workflow)
       gives way to E(KOREAI_KIND).
     type: str
+    choices: [workflow, tool]
     default: workflow
 """
 
