@@ -122,8 +122,8 @@ def test_admin_shutdown_and_log_file(tmp_path):
     finally:
         emu.stop()
     records = [json.loads(line) for line in log.read_text().splitlines()]
-    assert sorted((r["path"], r["status"]) for r in records) == [("/api/public/workflows/a-0001/export", 404),
-                                                                  ("/api/public/workflows/a-x/export", 200)]
+    assert sorted((r["path"], r["status"]) for r in records) == [
+        ("/api/public/workflows/a-0001/export", 404), ("/api/public/workflows/a-x/export", 200)]
     assert "kg-one" not in log.read_text()
     assert emu.process.returncode is not None
 
