@@ -11,7 +11,6 @@ import yaml
 
 from ansible_collections.koreai.ai_for_process.plugins.doc_fragments import archive_limits
 from ansible_collections.koreai.ai_for_process.plugins.doc_fragments.runner import ModuleDocFragment
-from ansible_collections.koreai.ai_for_process.plugins.lookup import connection as connection_lookup
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import archive_limits_argument_spec
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._connection import connection_argument_spec
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import DEFAULT_IGNORE_KEYS
@@ -114,11 +113,3 @@ def test_the_export_roles_defaults_equal_the_modules_and_the_promote_roles():
     promote = load_yaml("roles", "promote_workflows", "defaults", "main.yml")
     for option in ("validate_certs", "kind", "secure_logging", "fail_on_error"):
         assert defaults["export_workflows_" + option] == promote["promote_workflows_" + option], option
-
-
-def test_the_connection_lookup_documents_the_modules_defaults():
-    documented = yaml.safe_load(connection_lookup.DOCUMENTATION)["options"]
-    spec = connection_argument_spec()
-    assert {option: documented[option]["default"] for option in ("validate_certs", "kind")} == {
-        option: spec[option]["default"] for option in ("validate_certs", "kind")}
-    assert documented["kind"]["choices"] == spec["kind"]["choices"]
