@@ -12,6 +12,7 @@ are in the module stub (plugins/modules/promotion.py).
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import StoreError
+from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._paths import PathError
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._promotion_run import ARGUMENT_SPEC, ModuleRunFailed, PromotionRun
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._stages import StageError
 
@@ -29,7 +30,7 @@ class ActionModule(ActionBase):
         run = PromotionRun(self, args, task_vars or {})
         try:
             result.update(run.run())
-        except (StoreError, StageError, ModuleRunFailed) as exc:
+        except (StoreError, StageError, PathError, ModuleRunFailed) as exc:
             result.update(run.failure("%s: %s" % (run.environment, exc)))
         except OSError as exc:
             result.update(run.failure("%s: %s: %s" % (run.environment, exc.filename, exc.strerror)))

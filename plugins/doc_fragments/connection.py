@@ -15,6 +15,12 @@ options:
         or on-premises installation.
       - A trailing slash and a path prefix are accepted. The scheme (C(https://) or C(http://)) is required.
       - If not set, the value of the E(KOREAI_HOST) environment variable is used; one of them is required.
+      - E(KOREAI_API_KEY), E(KOREAI_VALIDATE_CERTS), E(KOREAI_CA_PATH) and E(KOREAI_KIND) belong to the host in
+        E(KOREAI_HOST), as the collection's AWX credential type injects them together. They fill the options of a
+        task whose O(host) is unset or equal to E(KOREAI_HOST), and of no other task. A task that names a host of
+        its own never sends the controller's key there; it needs its own O(api_key).
+      - The P(koreai.ai_for_process.export_workflows#role) and P(koreai.ai_for_process.promote_workflows#role)
+        roles resolve their connection by the same rule (the P(koreai.ai_for_process.connection#lookup) lookup).
     type: str
   api_key:
     description:
@@ -22,7 +28,8 @@ options:
       - Sent as the C(x-api-key) header, and only to the origin of O(host); a download URL or redirect on
         another origin is fetched without it.
       - Never shown in results, messages or logs.
-      - If not set, the value of the E(KOREAI_API_KEY) environment variable is used; one of the two is required.
+      - If not set, the value of the E(KOREAI_API_KEY) environment variable is used, only when O(host) is the host in
+        E(KOREAI_HOST) (see O(host)); one of the two is required.
       - Printable ASCII without spaces; leading and trailing whitespace is ignored. A key that holds any other
         character is refused before any request, with a message that does not show it.
     type: str
@@ -36,21 +43,24 @@ options:
       - When no route of the chosen kind answers at O(host) but the other kind's does, the error says which kind
         to set; so does an import or deploy that meets the other product's routes.
       - Set it once for every module with C(module_defaults) for the action group, or with the E(KOREAI_KIND)
-        environment variable, which is used when the option is not set.
+        environment variable, which is used for the host in E(KOREAI_HOST) (see O(host)) when the option is
+        V(workflow) or not set. A E(KOREAI_KIND) that is neither V(workflow) nor V(tool) is an error.
     type: str
     choices: [workflow, tool]
     default: workflow
   validate_certs:
     description:
       - Verify the server's TLS certificate. Set to V(false) only for test hosts; the module then warns.
-      - If not set, the value of the E(KOREAI_VALIDATE_CERTS) environment variable is used.
+      - For the host in E(KOREAI_HOST) (see O(host)), E(KOREAI_VALIDATE_CERTS=false) turns verification off; the
+        environment never turns it on. A value that is neither true nor false is an error naming the variable.
     type: bool
     default: true
   ca_path:
     description:
       - PEM file of the CA certificates that sign the server's certificate, for private CAs.
       - The file must exist and be readable; this is checked before any request.
-      - If not set, the value of the E(KOREAI_CA_PATH) environment variable is used.
+      - If not set, the value of the E(KOREAI_CA_PATH) environment variable is used for the host in E(KOREAI_HOST)
+        (see O(host)).
     type: path
   allow_http_downloads:
     description:
@@ -66,7 +76,7 @@ options:
     description:
       - Seconds to wait for each HTTP request to connect and for each read of its answer.
       - A download as a whole is also bounded by C(wait_timeout) where a module has one, however slowly it arrives.
-      - If not set, the value of the E(KOREAI_TIMEOUT) environment variable is used.
+      - If not set, the value of the E(KOREAI_TIMEOUT) environment variable is used, whatever the host.
     type: float
     default: 30
   retries:
@@ -78,7 +88,7 @@ options:
         (connection refused, HTTP 429, HTTP 503 with C(Retry-After)); their failure messages say what a rerun does.
       - A C(Retry-After) longer than 60 seconds is cut to 60 seconds, and no wait goes past C(wait_timeout)
         where a module has one.
-      - If not set, the value of the E(KOREAI_RETRIES) environment variable is used.
+      - If not set, the value of the E(KOREAI_RETRIES) environment variable is used, whatever the host.
     type: int
     default: 5
 notes:

@@ -8,14 +8,17 @@ short_description: The connection of an environment, from its own settings and t
 version_added: 0.4.0
 description:
   - Returns the connection options (C(host), C(api_key), C(validate_certs), C(ca_path), C(kind)) of one
-    environment, as the collection's roles resolve them from the role's variables and the controller's environment.
+    environment, resolved from the given settings and the controller's environment by the rule every module of the
+    collection resolves its own connection options with (the O(koreai.ai_for_process.workflow_export#module:host)
+    option and the ones after it).
   - An empty O(host) takes E(KOREAI_HOST). E(KOREAI_API_KEY), E(KOREAI_CA_PATH), E(KOREAI_KIND) and
     E(KOREAI_VALIDATE_CERTS) belong to the host in E(KOREAI_HOST) (as an AWX credential of the collection's type
     injects them together) and are used only for that host, so a host that sets its own URL never receives the
     controller's key.
   - The given O(api_key) and O(ca_path) win over the environment's, as does a O(kind) other than V(workflow). The
-    environment can only turn certificate validation off (E(KOREAI_VALIDATE_CERTS=false)), never on; it is read as
-    the modules read it, and a value that is neither true nor false is an error.
+    environment can only turn certificate validation off (E(KOREAI_VALIDATE_CERTS=false)), never on. A
+    E(KOREAI_VALIDATE_CERTS) that is neither true nor false, or a E(KOREAI_KIND) that is neither V(workflow) nor
+    V(tool), is an error naming the variable.
   - The key is returned, never logged; give the result only to tasks with C(no_log) where they could show it.
 options:
   host:
@@ -38,6 +41,7 @@ options:
     description: V(workflow) (AI for Process) or V(tool) (Agent Platform); for the host in E(KOREAI_HOST), V(workflow)
       gives way to E(KOREAI_KIND).
     type: str
+    choices: [workflow, tool]
     default: workflow
 """
 
@@ -66,46 +70,24 @@ _raw:
 import os
 
 from ansible.errors import AnsibleLookupError
-from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.lookup import LookupBase
 
-DEFAULT_KIND = "workflow"
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._connection import (
+    ConnectionSettingError, resolve_connection,
+)
 
-
-def env_turns_validation_off(value):
-    """Whether KOREAI_VALIDATE_CERTS (unset or empty: true) turns certificate validation off.
-
-    Read as the modules read it (a bool option's env_fallback), so that a value means the same everywhere and one
-    neither true nor false is refused rather than taken as false.
-    """
-    try:
-        return not boolean(value or True, strict=True)
-    except TypeError:
-        raise AnsibleLookupError(
-            "KOREAI_VALIDATE_CERTS in the controller's environment is neither true nor false: set it to true or false, "
-            "or unset it") from None
-
-
-def resolve_connection(given, environ):
-    """The connection of an environment: given (the role's settings) over environ's KOREAI_* for KOREAI_HOST."""
-    env_host = environ.get("KOREAI_HOST", "")
-    host = given["host"] or env_host
-    from_env = host == env_host
-    return {
-        "host": host,
-        "api_key": given["api_key"] or (environ.get("KOREAI_API_KEY", "") if from_env else ""),
-        "validate_certs": bool(given["validate_certs"]) and not (
-            from_env and env_turns_validation_off(environ.get("KOREAI_VALIDATE_CERTS"))),
-        "ca_path": given["ca_path"] or (environ.get("KOREAI_CA_PATH", "") if from_env else ""),
-        "kind": given["kind"] if given["kind"] != DEFAULT_KIND or not from_env
-        else environ.get("KOREAI_KIND") or DEFAULT_KIND,
-    }
+OPTIONS = ("host", "api_key", "validate_certs", "ca_path", "kind")
 
 
 class LookupModule(LookupBase):
-    """The resolved connection options of one environment."""
+    """The resolved connection options of one environment, by the rule the modules resolve theirs with."""
 
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
-        given = {name: self.get_option(name) for name in ("host", "api_key", "validate_certs", "ca_path", "kind")}
-        return [resolve_connection(given, os.environ)]
+        given = {name: self.get_option(name) for name in OPTIONS}
+        given.update({name: None for name in ("host", "api_key", "ca_path") if not given[name]})  # empty means unset
+        try:
+            resolved = resolve_connection(given, os.environ)
+        except ConnectionSettingError as exc:
+            raise AnsibleLookupError(str(exc)) from None
+        return [{name: "" if value is None else value for name, value in resolved.items()}]

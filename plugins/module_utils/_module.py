@@ -11,12 +11,14 @@ as secret (``known_secrets``: values given, target secrets read, classifier hits
 scrubbed out.
 """
 
+import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.common.validation import check_required_one_of
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._connection import (
-    connection_argument_spec, connection_problems, connection_warnings,
+    ConnectionSettingError, connection_argument_spec, connection_problems, connection_warnings, module_connection,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._http_lib import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport import client_from_params
@@ -28,19 +30,35 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner impo
 class KoreaiModule(AnsibleModule):
     """An AnsibleModule with the collection's connection options, checks and exit path."""
 
-    def __init__(self, argument_spec, **kwargs):
+    def __init__(self, argument_spec, required_one_of=None, **kwargs):
         self.known_secrets = set()  # values the run learns are secret (given, read from a target, classified)
         spec = connection_argument_spec()
         spec.update(argument_spec)
         kwargs.setdefault("supports_check_mode", True)
         super().__init__(argument_spec=spec, **kwargs)
+        # Checked after AnsibleModule's own checks, which name a misspelled option only after every other problem.
+        given = {name: value for name, value in self.params.items() if value is not None}
+        try:
+            check_required_one_of(required_one_of, given)
+        except TypeError as exc:
+            self.fail_json(msg=str(exc))
         if not HAS_REQUESTS:
             self.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
+        self._resolve_connection()
         problems = connection_problems(self.params)
         if problems:
             self.fail_json(msg="; ".join(problems))
         for warning in connection_warnings(self.params):
             self.warn(warning)
+
+    def _resolve_connection(self):
+        """Fill the connection options from the KOREAI_* variables that belong to the host (resolve_connection)."""
+        try:
+            self.params.update(module_connection(self.params, os.environ))
+        except ConnectionSettingError as exc:
+            self.fail_json(msg=str(exc))
+        if self.params["api_key"]:
+            self.no_log_values.add(self.params["api_key"])  # as no_log does for a value given as the option
 
     # --- running ------------------------------------------------------------------
 

@@ -11,8 +11,9 @@ from urllib.parse import quote
 import yaml
 
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import StoreError
+from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._paths import refuse_inside_collection, resolve
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._store_files import (
-    default_store_file, journal_file_of, refuse_inside_collection, resolve, state_file_of,
+    default_store_file, journal_file_of, state_file_of,
 )
 
 

@@ -14,8 +14,9 @@ import time
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.koreai.ai_for_process.plugins.lookup.connection import resolve_connection
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._connection import connection_argument_spec
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._connection import (
+    ConnectionSettingError, connection_argument_spec, resolve_connection,
+)
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import definition_digest, load_source
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._reports import FAILED_OUTCOMES
@@ -31,7 +32,8 @@ from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._promotion_s
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._stages import (
     LEGACY_ORDER_OPTION, ORDER_OPTION, TARGET_MARK, StageError, batch_problem, earlier_stage, stage_index, stages_of,
 )
-from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._store_files import VaultFile, resolve, state_file_of
+from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._paths import base_of, resolve
+from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._store_files import VaultFile, state_file_of
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._store_git import GitStore
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import pretty_json
 
@@ -39,10 +41,21 @@ IMPORT_MODULE = "koreai.ai_for_process.workflow_import"
 DEPLOY_MODULE = "koreai.ai_for_process.workflow_deploy"
 AWX_VARS = ("awx_job_id", "tower_job_id")
 CONNECTION_OPTIONS = tuple(connection_argument_spec())
+CONNECTION_SETTINGS = ("host", "api_key", "validate_certs", "ca_path", "kind")
 CLASSIFIER_OPTIONS = ("secret_keys", "not_secret_keys", "secret_value_patterns")
 RUNNER_OPTIONS = ("concurrency", "wait_timeout", "poll_interval", "max_jobs")
 ARGUMENT_SPEC = promotion_argument_spec()
 ARGUMENT_DEFAULTS = {name: option.get("default") for name, option in ARGUMENT_SPEC.items()}
+
+
+def resolved_connection(given):
+    """An environment's connection, its KOREAI_* settings resolved by the rule the modules and the lookup use (an
+    empty host, key or CA path is unset)."""
+    given = {name: None if name in ("host", "api_key", "ca_path") and not value else value for name, value in given.items()}
+    try:
+        return resolve_connection(given, os.environ)
+    except ConnectionSettingError as exc:
+        raise StoreError(str(exc)) from None
 
 
 class ModuleRunFailed(Exception):
@@ -107,8 +120,7 @@ class PromotionRun:
 
     # ------------------------------------------------------------------ where, who, what
     def _base(self):
-        """The one base of relative paths: the inventory's directory, else the playbook's."""
-        return self.task_vars.get("inventory_dir") or self.task_vars.get("playbook_dir") or os.getcwd()
+        return base_of(self.task_vars)
 
     def _stages(self):
         hostvars = self.task_vars.get("hostvars") or {}
@@ -126,8 +138,7 @@ class PromotionRun:
 
     def _connection(self):
         """The environment's connection, its KOREAI_* settings resolved as the roles and modules resolve them."""
-        given = {name: self.args[name] for name in ("host", "api_key", "validate_certs", "ca_path", "kind")}
-        resolved = resolve_connection(given, os.environ)
+        resolved = resolved_connection({name: self.args[name] for name in CONNECTION_SETTINGS})
         if not resolved["host"]:
             raise StoreError("set promote_workflows_host (or KOREAI_HOST in the controller's environment)")
         if not resolved["api_key"]:
@@ -136,7 +147,7 @@ class PromotionRun:
             raise StoreError("the promotion runs its modules on the controller, where it keeps the environment's ids: set "
                              "ansible_connection: local for %s" % self.environment)
         connection = {name: self.args[name] for name in CONNECTION_OPTIONS}
-        connection.update({name: value for name, value in resolved.items() if value != ""})
+        connection.update({name: value for name, value in resolved.items() if value not in (None, "")})
         return connection
 
     def _given(self, base):
@@ -250,10 +261,9 @@ class PromotionRun:
         import in check mode there, with its own connection and ids."""
         hostvars = self.task_vars.get("hostvars") or {}
         settings = hostvars[environment] if environment in hostvars else {}
-        given = {name: settings.get("promote_workflows_" + name, ARGUMENT_DEFAULTS[name] or "")
-                 for name in ("host", "api_key", "validate_certs", "ca_path", "kind")}
-        resolved = resolve_connection(given, os.environ)
-        connection = dict(self._connection(), **{key: value for key, value in resolved.items() if value != ""})
+        resolved = resolved_connection({name: settings.get("promote_workflows_" + name, ARGUMENT_DEFAULTS[name])
+                                        for name in CONNECTION_SETTINGS})
+        connection = dict(self._connection(), **{key: value for key, value in resolved.items() if value not in (None, "")})
         ids_file = self._earlier_ids_file(environment)
         ids = VaultFile(self.action.loader, ids_file).parse(self.store.raw(ids_file), ids_file)
         unknown = [entry["name"] for entry in batch if not ids.get(entry["name"])]

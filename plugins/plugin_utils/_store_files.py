@@ -2,7 +2,7 @@
 # Copyright: contributors to koreai.ai_for_process
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Internal to this collection: the YAML files of an environment's store (ids, state), read and written with the
-play's vault secrets, and where they go by default."""
+play's vault secrets, and where they go by default (relative to the source tree; resolved by _paths)."""
 
 import os
 
@@ -12,22 +12,6 @@ from ansible.parsing.vault import is_encrypted
 
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import (
     StoreError, dump_yaml, parse_yaml, write_private)
-
-COLLECTION_ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
-
-
-def resolve(path, base):
-    """An absolute path: path itself, or path under base (the inventory's directory)."""
-    return os.path.normpath(path if os.path.isabs(path) else os.path.join(base, path))
-
-
-def refuse_inside_collection(path, option):
-    """Nothing is written inside the installed collection: StoreError naming the option and the fix."""
-    real = os.path.realpath(path)
-    if real == COLLECTION_ROOT or real.startswith(COLLECTION_ROOT + os.sep):
-        raise StoreError("%s resolves to %s, inside the installed collection: give an absolute path, or run with an "
-                         "inventory file (-i) so that relative paths resolve against its directory" % (option, path))
-
 
 def default_store_file(src, environment, folder, extension):
     """Where an environment's file goes when the role is not told: folder/<environment><extension> beside the

@@ -118,10 +118,11 @@ run_lint() {
   local venv="$WORK/venv-lint"
   make_venv "$venv" python3 "$REPO/tests/requirements/lint.txt" || return 1
   # playbooks/controller_*.yml use awx.awx: ansible-lint resolves its modules from the copy tests/ci/awx.sh makes.
+  # .ansible-lint leaves them out of a lint of the collection (Galaxy's importer has no awx.awx); named, they are linted.
   ensure_awx_collection "$WORK/awx-collections" || return 1
   echo "=== ansible-lint (production profile, offline)"
   (cd "$DEST" && ANSIBLE_COLLECTIONS_PATH="$WORK/src:$WORK/awx-collections" "$venv/bin/ansible-lint" --offline \
-    --profile production) || return 1
+    --profile production . playbooks/controller_setup.yml playbooks/controller_job_templates.yml) || return 1
   echo "=== antsibull-changelog lint"
   (cd "$DEST" && "$venv/bin/antsibull-changelog" lint) || return 1
   echo "=== release notes (antsibull-changelog release in a scratch copy; every module, role and playbook named)"

@@ -9,7 +9,8 @@
 #   yaml      yamllint + the CI services' JSON schemas on docs/ci/*.yml, docs/execution-environment.yml, docs/docsite/
 #   docs      antsibull-docs lint-collection-docs --plugin-docs; docsite build; module/role/extra pages checked,
 #             the module and role pages in headless Chromium (installed with apt-get when missing and allowed)
-#   importer  galaxy-importer (Galaxy's upload checks, ansible-lint included) on the built tarball
+#   importer  the built tarball: LICENSE in, the pipeline's own files out; galaxy-importer (Galaxy's upload checks,
+#             ansible-lint included) on it, which must complete without a warning
 # Usage: tests/ecosystem/run.sh [builder runner controller yaml docs importer]   (default: all, in this order)
 # Stops at the first failing check with a non-zero exit. Needs PyPI (first run) and, for the browser, Debian's
 # packages; set ECOSYSTEM_BROWSER=0 to skip the browser and check the HTML with Python only.
@@ -311,14 +312,29 @@ check_docs() {
 
 # ---------------------------------------------------------------------------------------------------------------
 check_importer() {
-  local cfg="$ECO/galaxy-importer.cfg" log="$ECO/galaxy-importer.log"
+  local cfg="$ECO/galaxy-importer.cfg" log="$ECO/galaxy-importer.log" warnings
+  check_tarball
   printf '[galaxy-importer]\nRUN_ANSIBLE_TEST = False\nRUN_ANSIBLE_LINT = True\nLOCAL_IMAGE_DOCKER = False\n' >"$cfg"
   mkdir -p "$ECO/importer"
   (cd "$ECO/importer" && GALAXY_IMPORTER_CONFIG="$cfg" python -m galaxy_importer.main "$TARBALL") >"$log" 2>&1 || true
-  grep -E '^(WARNING|ERROR)|[^_]WARNING:|[^_]ERROR:' "$log" | sed 's/^/    /' || true
   grep -q "Importer processing completed successfully" "$log" ||
     { tail -20 "$log"; fail "galaxy-importer did not complete successfully (full log: $log)"; }
-  echo "    Importer processing completed successfully"
+  warnings=$(grep -E '^(WARNING|ERROR)|[^_]WARNING:|[^_]ERROR:' "$log" || true)
+  [ -z "$warnings" ] || { echo "$warnings" | sed 's/^/    /'; fail "galaxy-importer warned (full log: $log)"; }
+  echo "    Importer processing completed successfully, without a warning"
+}
+
+# The tarball ships the license and what sanity, units and integration need, not what only the pipeline runs.
+check_tarball() {
+  local listing="$ECO/tarball.txt" unwanted wanted
+  tar -tzf "$TARBALL" >"$listing"
+  grep -qx LICENSE "$listing" || fail "the tarball holds no LICENSE"
+  for wanted in tests/unit/ tests/integration/targets/ tests/emulator/server.py tests/docs/run_examples.py; do
+    grep -q "^$wanted" "$listing" || fail "the tarball lacks $wanted"
+  done
+  unwanted=$(grep -E '^tests/(benchmark|load|demo|ci|ecosystem|requirements)/.' "$listing" || true)
+  [ -z "$unwanted" ] || { echo "$unwanted" | head -5 | sed 's/^/    /'; fail "the tarball holds files only the pipeline runs"; }
+  echo "    tarball: $(wc -l <"$listing") entries, LICENSE, no benchmark, load, demo, CI or ecosystem files"
 }
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import requests
 
 from ansible_collections.koreai.ai_for_process.tests.emulator import server as emulator_server
 from ansible_collections.koreai.ai_for_process.tests.emulator.control import SERVER, Emulator, EmulatorError
+from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import wait_until
 
 DOCK_KEYS = ("dockStatusId", "dock-statusId", "dockstatusId", "_id")
 SHAPE_KEYS = {
@@ -115,12 +116,16 @@ def test_admin_shutdown_and_log_file(tmp_path):
     try:
         assert post_export(emu, "a-x").status_code == 200
         assert post_export(emu, "a-0001").status_code == 404
+        # a request's record is written once it is answered, by the thread that answered it: wait for both
+        assert wait_until(lambda: log.read_text().count("\n") == 2, timeout=30)
         emu.shutdown()
     finally:
         emu.stop()
     records = [json.loads(line) for line in log.read_text().splitlines()]
-    assert [r["status"] for r in records] == [200, 404]
+    assert sorted((r["path"], r["status"]) for r in records) == [
+        ("/api/public/workflows/a-0001/export", 404), ("/api/public/workflows/a-x/export", 200)]
     assert "kg-one" not in log.read_text()
+    assert emu.process.returncode is not None
 
 
 def test_daemon_mode_and_idle_exit(tmp_path):

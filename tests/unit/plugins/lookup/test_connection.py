@@ -6,9 +6,13 @@
 import os
 
 import pytest
+import yaml
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.loader import lookup_loader
+
+from ansible_collections.koreai.ai_for_process.plugins.lookup import connection as connection_lookup
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._connection import connection_argument_spec
 
 LOOKUPS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "plugins", "lookup")
 
@@ -62,3 +66,11 @@ def test_a_koreai_validate_certs_neither_true_nor_false_is_refused_not_taken_as_
 
 def test_without_any_environment_nothing_is_invented(connection):
     assert connection({}) == {"host": "", "api_key": "", "validate_certs": True, "ca_path": "", "kind": "workflow"}
+
+
+def test_the_lookup_documents_the_modules_defaults_and_kinds():
+    documented = yaml.safe_load(connection_lookup.DOCUMENTATION)["options"]
+    spec = connection_argument_spec()
+    for option in ("validate_certs", "kind"):
+        assert documented[option]["default"] == spec[option]["default"], option
+    assert documented["kind"]["choices"] == spec["kind"]["choices"]

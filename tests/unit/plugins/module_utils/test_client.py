@@ -49,7 +49,7 @@ GOOD = dict(host="https://process.kore.ai", api_key="kg-secret-key-1", timeout=3
     ({"host": None}, ["host is not set; set host or the KOREAI_HOST environment variable"]),
     ({"api_key": ""}, ["api_key is empty"]),
     ({"api_key": "  \t "}, ["api_key is empty"]),
-    ({"api_key": None}, ["api_key is not set; set api_key or the KOREAI_API_KEY environment variable"]),
+    ({"api_key": None}, ["api_key is not set; set api_key, or KOREAI_API_KEY for the host in KOREAI_HOST"]),
     ({"timeout": 0}, ["timeout must be a number of seconds greater than 0"]),
     ({"timeout": -2.5}, ["timeout must be a number of seconds greater than 0"]),
     ({"retries": -1}, ["retries must be 0 or more"]),
@@ -577,6 +577,27 @@ def test_download_truncated(emulator, client, tmp_path):
     with pytest.raises(DownloadError) as info:
         download_to(client, job, tmp_path / "a.zip")
     received, announced = re.match(r"download of workflow a-0001: truncated, the connection broke after (\d+) of (\d+) bytes",
+                                   info.value.message).groups()
+    assert 0 < int(received) < int(announced)
+    assert_no_key(info.value, emulator)
+
+
+def test_download_that_ends_cleanly_short_of_its_content_length(emulator, client, tmp_path, monkeypatch):
+    """Where the HTTP stack does not check Content-Length (urllib3 before 2.0 did not by default), a body cut short
+    ends like a complete one: the download's own count of the bytes received refuses it."""
+    get = client.get
+
+    def get_without_length_check(url, **kwargs):
+        response = get(url, **kwargs)
+        response.raw.enforce_content_length = False
+        return response
+
+    monkeypatch.setattr(client, "get", get_without_length_check)
+    job = wait_for_success(client, start_export(client, "a-0001"))
+    emulator.fault("a-0001", "download_truncated")
+    with pytest.raises(DownloadError) as info:
+        download_to(client, job, tmp_path / "a.zip")
+    received, announced = re.match(r"download of workflow a-0001: truncated, received (\d+) of (\d+) bytes$",
                                    info.value.message).groups()
     assert 0 < int(received) < int(announced)
     assert_no_key(info.value, emulator)

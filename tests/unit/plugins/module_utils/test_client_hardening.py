@@ -130,9 +130,9 @@ def test_api_key_with_a_character_a_header_cannot_hold(api_key):
 
 
 @pytest.mark.parametrize("api_key, expected", [
-    (None, "api_key is not set; set api_key or the KOREAI_API_KEY environment variable"),
-    ("", "api_key is empty; set api_key or the KOREAI_API_KEY environment variable"),
-    (" \n\t", "api_key is empty; set api_key or the KOREAI_API_KEY environment variable"),
+    (None, "api_key is not set; set api_key, or KOREAI_API_KEY for the host in KOREAI_HOST"),
+    ("", "api_key is empty; set api_key, or KOREAI_API_KEY for the host in KOREAI_HOST"),
+    (" \n\t", "api_key is empty; set api_key, or KOREAI_API_KEY for the host in KOREAI_HOST"),
     ("  kg-ok/+=~!  \n", None),
 ])
 def test_api_key_unset_empty_or_padded(api_key, expected):
@@ -196,11 +196,12 @@ def test_connection_warnings(overrides, expected):
 def test_argument_spec_options():
     spec = connection_argument_spec()
     assert not spec["api_key"].get("required") and spec["api_key"]["no_log"]
-    assert spec["api_key"]["fallback"][1] == ["KOREAI_API_KEY"]
-    assert not spec["host"].get("required") and spec["host"]["fallback"][1] == ["KOREAI_HOST"]  # checked by connection_problems
-    assert dict(spec["kind"], fallback=None) == dict(type="str", default="workflow", choices=["workflow", "tool"], fallback=None)
-    assert spec["kind"]["fallback"][1] == ["KOREAI_KIND"]
+    assert not spec["host"].get("required")  # checked by connection_problems
+    assert spec["kind"] == dict(type="str", default="workflow", choices=["workflow", "tool"])
     assert spec["allow_http_downloads"] == dict(type="bool", default=False)
+    # the settings of KOREAI_HOST's host are filled by resolve_connection, for that host only; these for any host
+    assert [name for name, option in spec.items() if option.get("fallback")] == ["timeout", "retries"]
+    assert [spec[name]["fallback"][1] for name in ("timeout", "retries")] == [["KOREAI_TIMEOUT"], ["KOREAI_RETRIES"]]
 
 
 def test_doc_fragment_matches_the_argument_spec():

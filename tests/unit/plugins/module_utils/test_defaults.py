@@ -12,14 +12,17 @@ import yaml
 from ansible_collections.koreai.ai_for_process.plugins.doc_fragments import archive_limits
 from ansible_collections.koreai.ai_for_process.plugins.doc_fragments.runner import ModuleDocFragment
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import archive_limits_argument_spec
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._connection import connection_argument_spec
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import DEFAULT_IGNORE_KEYS
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Settings
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import (
     RUNNER_DEFAULTS, RUNNER_OPTION_TYPES, runner_argument_spec,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._upload import DEFAULT_CHUNK_SIZE, DEFAULT_FILE_CONTEXT
-from ansible_collections.koreai.ai_for_process.plugins.modules import promotion_store, workflow_deploy, workflow_export, workflow_import
-from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import DEFAULT_LOCK_TIMEOUT
+from ansible_collections.koreai.ai_for_process.plugins.modules import promotion, workflow_deploy, workflow_export, workflow_import
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._promotion_options import (
+    DEFAULT_LOCK_TIMEOUT, promotion_argument_spec,
+)
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..")
 RUNNER_OPTIONS = sorted(RUNNER_OPTION_TYPES)
@@ -87,8 +90,44 @@ def test_the_roles_defaults_and_argument_specs_equal_the_python_homes(role):
         assert (defaults[variable], specs[variable]["default"]) == (default, default), variable
 
 
-def test_the_lock_timeout_literals_equal_the_ids_stores_default():
-    documented = yaml.safe_load(promotion_store.DOCUMENTATION)["options"]["lock_timeout"]["default"]
+def test_the_lock_timeout_literals_equal_the_stores_default():
+    documented = yaml.safe_load(promotion.DOCUMENTATION)["options"]["lock_timeout"]["default"]
     role_default = load_yaml("roles", "promote_workflows", "defaults", "main.yml")["promote_workflows_lock_timeout"]
     role_spec = load_yaml("roles", "promote_workflows", "meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
     assert documented == role_default == role_spec["promote_workflows_lock_timeout"]["default"] == DEFAULT_LOCK_TIMEOUT
+
+
+def test_the_promote_roles_defaults_equal_the_promotion_actions():
+    """Each promote_workflows_<option> the role passes to the promotion action defaults as the action does (where the
+    role's default is a literal), and the action's docs say the same."""
+    defaults = load_yaml("roles", "promote_workflows", "defaults", "main.yml")
+    action = promotion_argument_spec()
+    documented = yaml.safe_load(promotion.DOCUMENTATION)["options"]
+    passed = {variable[len("promote_workflows_"):]: default for variable, default in defaults.items()
+              if variable[len("promote_workflows_"):] in action and "{{" not in str(default)}
+    assert len(passed) > 20
+    own = ("host", "api_key", "ca_path")  # the role's empty string stands for unset
+    assert {option: default for option, default in passed.items() if option not in own} == {
+        option: action[option].get("default") for option in passed if option not in own}
+    assert {option: documented[option].get("default") for option in passed if option in documented} == {
+        option: action[option].get("default") for option in passed if option in documented}
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_OPTIONS))
+def test_each_role_variable_has_one_default_in_its_defaults_and_its_argument_spec(role):
+    defaults = load_yaml("roles", role, "defaults", "main.yml")
+    specs = load_yaml("roles", role, "meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
+    assert sorted(defaults) == sorted(specs)
+    templated = [variable for variable, default in defaults.items() if "{{" in str(default)]  # documented in words
+    assert {variable: spec.get("default") for variable, spec in specs.items() if variable not in templated} == {
+        variable: default for variable, default in defaults.items() if variable not in templated}
+
+
+def test_the_export_roles_defaults_equal_the_modules_and_the_promote_roles():
+    defaults = load_yaml("roles", "export_workflows", "defaults", "main.yml")
+    module = dict(connection_argument_spec(), **workflow_export.argument_spec())
+    for option in ("validate_certs", "kind", "backup"):
+        assert defaults["export_workflows_" + option] == module[option]["default"], option
+    promote = load_yaml("roles", "promote_workflows", "defaults", "main.yml")
+    for option in ("validate_certs", "kind", "secure_logging", "fail_on_error"):
+        assert defaults["export_workflows_" + option] == promote["promote_workflows_" + option], option

@@ -145,8 +145,10 @@ def test_duplicate_explicit_dest_in_a_batch(tmp_path):
 
 
 def test_duplicate_names_collide_in_extract_to(tmp_path):
-    error_of(dest=str(tmp_path), extract_to=str(tmp_path / "ex"), workflows=[
+    """Distinct archives (one has a dest of its own) would still share extract_to/same/."""
+    message = error_of(dest=str(tmp_path), extract_to=str(tmp_path / "ex"), workflows=[
         {"workflow_id": "a-1", "name": "same", "dest": str(tmp_path / "own.zip")}, {"workflow_id": "a-2", "name": "same"}])
+    assert message == "workflows[0] and workflows[1] would both write same; give them distinct names"
 
 
 @pytest.mark.parametrize("overrides, message", [

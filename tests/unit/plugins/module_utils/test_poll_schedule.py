@@ -94,3 +94,37 @@ def test_a_job_at_the_age_its_family_was_seen_ended_does_not_skip():
     waiting = schedule.start(FakeJob(), "export")
     assert schedule.may_skip(waiting, 0.9, elder_read=True)
     assert not schedule.may_skip(waiting, 1.0, elder_read=True)
+
+
+def read_ages(cap, series=1, until=60.0):
+    """The ages at which a lone job of the given series (1: on the schedule's points, 2: halfway between them) is read,
+    each read rescheduling the next as the runner does."""
+    schedule = PollSchedule(cap, wait_timeout=600)
+    for _earlier in range(series - 1):
+        schedule.start(FakeJob(), "export")
+    waiting = schedule.start(FakeJob(), "export")
+    ages = []
+    while not ages or ages[-1] < until:
+        now = waiting.next_read
+        waiting.read_age = waiting.age(now)
+        ages.append(waiting.read_age)
+        schedule.reschedule(waiting, now)
+    return ages
+
+
+@pytest.mark.parametrize("series", [1, 2])
+@pytest.mark.parametrize("cap", [0.4, 1.0, 5.0])
+def test_polls_start_fast_and_slow_down_to_poll_interval(cap, series):
+    ages = read_ages(cap, series)
+    gaps = [later - earlier for earlier, later in zip(ages, ages[1:])]
+    assert gaps[0] < cap  # the first reads come faster than the cap
+    assert all(later >= earlier - 1e-9 for earlier, later in zip(gaps, gaps[1:]))  # and slow down
+    assert max(gaps) == pytest.approx(cap) and gaps[-1] == pytest.approx(cap)  # to poll_interval
+    assert all(gap <= cap + 1e-9 for gap in gaps)  # never past it
+
+
+def test_a_lone_job_is_read_at_the_documented_points():
+    """0.3 s, then steps of 0.42 of the age reached (at least 0.3 s, at most poll_interval): written out, not
+    computed by the function under test."""
+    assert read_ages(5.0, until=4.0) == pytest.approx([0.3, 0.6, 0.9, 1.278, 1.81476, 2.5769592, 3.6592821, 5.1961806])
+    assert read_ages(0.4, until=2.0) == pytest.approx([0.3, 0.6, 0.9, 1.278, 1.678, 2.078])

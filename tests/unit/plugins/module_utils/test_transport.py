@@ -82,8 +82,9 @@ def test_workflow_export_runs_with_only_environment_variables(emulator, tmp_path
 
 
 def test_validate_certs_from_the_environment(emulator, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KOREAI_HOST", emulator.https_url)
     monkeypatch.setenv("KOREAI_VALIDATE_CERTS", "false")
-    with patch_module_args(dict(host=emulator.https_url, api_key=emulator.keys["dev"], workflow_id="a-0001",
+    with patch_module_args(dict(api_key=emulator.keys["dev"], workflow_id="a-0001",
                                 dest=str(tmp_path / "a.zip"), poll_interval=0.05)):
         with pytest.raises(SystemExit):
             workflow_export.main()
@@ -93,6 +94,7 @@ def test_validate_certs_from_the_environment(emulator, tmp_path, monkeypatch, ca
 
 def test_kind_from_the_environment_switches_routes(emulator, tmp_path, monkeypatch, capsys):
     emulator.config(entity="tools")
+    monkeypatch.setenv("KOREAI_HOST", emulator.url)
     monkeypatch.setenv("KOREAI_KIND", "tool")
     with patch_module_args(dict(host=emulator.url, api_key=emulator.keys["dev"], workflow_id="a-0001",
                                 dest=str(tmp_path / "a.zip"), poll_interval=0.05)):

@@ -16,7 +16,7 @@ from ansible.parsing.vault import VaultSecret, is_encrypted
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import (
     StoreError, acquire_lock, dump_yaml, parse_yaml, release_lock, validate_ids, write_private)
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._store_files import (
-    VaultFile, default_store_file, refuse_inside_collection, resolve, state_file_of)
+    VaultFile, default_store_file, state_file_of)
 
 
 def test_a_key_given_twice_is_refused_naming_both_lines():
@@ -140,13 +140,8 @@ def test_an_unreadable_store_names_the_file(tmp_path):
         VaultFile(_loader(None), str(path)).read()
 
 
-def test_paths_resolve_against_the_base_and_never_inside_the_collection():
-    assert resolve("ids/prod.yml", "/project") == "/project/ids/prod.yml"
-    assert resolve("/abs/prod.yml", "/project") == "/abs/prod.yml"
+def test_the_state_file_is_beside_the_ids_file():
     assert state_file_of("/p/ids/prod.yml") == "/p/ids/prod.state.yml"
-    here = os.path.dirname(os.path.abspath(__file__))
-    with pytest.raises(StoreError, match="inside the installed collection"):
-        refuse_inside_collection(os.path.join(here, "ids", "prod.yml"), "promote_workflows_ids_file")
 
 
 def test_a_secret_file_that_is_not_yaml_is_named_without_its_text():

@@ -9,6 +9,7 @@ import os
 import pytest
 
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import StoreError
+from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._paths import PathError
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._promotion_paths import lost_store_evidence, promotion_paths
 
 BASE = os.path.join(os.sep, "project")
@@ -55,7 +56,7 @@ def test_what_cannot_be_placed_is_refused_naming_the_variable(args, message):
 def test_a_path_inside_the_installed_collection_is_refused_outside_check_mode():
     collection = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
     args = dict(src="exports/dev", mode="promote")
-    with pytest.raises(StoreError, match="promote_workflows_ids_file resolves to .* inside the installed collection"):
+    with pytest.raises(PathError, match="promote_workflows_ids_file resolves to .* inside the installed collection"):
         promotion_paths(args, "prod", collection, False)
     assert promotion_paths(args, "prod", collection, True)["ids_file"].startswith(collection)
 

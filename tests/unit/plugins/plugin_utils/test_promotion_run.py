@@ -15,7 +15,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._creation_journal import CreationJournal
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils import _promotion_run as run_module
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import StoreError
-from ansible_collections.koreai.ai_for_process.plugins.plugin_utils import _store_files as store_files
+from ansible_collections.koreai.ai_for_process.plugins.plugin_utils import _paths as paths_module
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._promotion_run import ARGUMENT_SPEC, PromotionRun
 
 IMPORT = "koreai.ai_for_process.workflow_import"
@@ -66,7 +66,7 @@ def unchanged(args):
 def project(tmp_path, monkeypatch):
     """A project with dev's tree of two workflows and an inventory directory (pytest keeps it below the collection's
     tests/output, which the rule 'nothing written inside the installed collection' must not see here)."""
-    monkeypatch.setattr(store_files, "COLLECTION_ROOT", os.path.join(os.sep, "nonexistent-collection"))
+    monkeypatch.setattr(paths_module, "COLLECTION_ROOT", os.path.join(os.sep, "nonexistent-collection"))
     for name in ("wf-1", "wf-2"):
         tree = tmp_path / "exports" / "dev" / "extracted" / name
         tree.mkdir(parents=True)
