@@ -40,7 +40,9 @@ extends_documentation_fragment:
   - koreai.ai_for_process.connection
   - koreai.ai_for_process.runner
   - koreai.ai_for_process.secrets
+  - koreai.ai_for_process.attributes
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
   check_mode:
     support: full
