@@ -50,8 +50,9 @@ class EnvironmentStore:
             self.since = self.git.fetch()
 
     def raw(self, path):
-        """The bytes of a store file, from the remote's tip with a git store, else from disk; None when absent."""
-        if self.git:
+        """The bytes of a store file, from the remote's tip with a git store (for a file of the checkout), else from
+        disk; None when absent."""
+        if self.git and os.path.realpath(path).startswith(self.git.top + os.sep):
             return self.git.read(path)
         try:
             with open(path, "rb") as handle:

@@ -13,6 +13,7 @@ from ansible.parsing.vault import is_encrypted
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import (
     StoreError, dump_yaml, parse_yaml, write_private)
 
+
 def default_store_file(src, environment, folder, extension):
     """Where an environment's file goes when the role is not told: folder/<environment><extension> beside the
     source tree's directory as written (ids/prod.yml, promotions/prod.json), else in the base itself. The rule the
