@@ -420,6 +420,7 @@ class PromotionRun:
     def _drift_result(self, batch, results):
         lines = promotion.drift_lines(batch, results)
         result = {"changed": False, "drift": lines, "failed": bool(lines), "warnings": self.warnings,
+                  "_ansible_verbose_always": True,  # the verdict shows, as a debug task's message would
                   "msg": ("%s differs from the reviewed tree: %s" % (self.environment, "; ".join(lines))) if lines
                   else "%s holds the reviewed tree" % self.environment}
         if self.diffs:
