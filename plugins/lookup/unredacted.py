@@ -56,7 +56,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._redaction import find_unredacted
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import ClassifierError, classifier_from_params
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._classifier import ClassifierError, classifier_from_params
 
 
 class LookupModule(LookupBase):
@@ -66,7 +66,7 @@ class LookupModule(LookupBase):
         self.set_options(var_options=variables, direct=kwargs)
         try:
             classifier = classifier_from_params({name: self.get_option(name) for name in
-                                                 ("secret_keys", "not_secret_keys", "secret_value_patterns")})
+                                                 ("secret_keys", "not_secret_keys", "secret_value_patterns", "secrets_file")})
         except ClassifierError as exc:
             raise AnsibleLookupError(str(exc))
         found = []

@@ -5,8 +5,10 @@
 
 Each error carries a message safe to show (never the API key) and the result
 fields known when it happened, so a failure still reports the ids to resume with.
-scrub() is the second line of defence: it removes every known secret, in every
-spelling a message could hold it, from any text or result structure.
+scrub() is the second line of defence: it masks every known secret, in every
+spelling a message could hold it, in any text or result structure, by value: a
+secret's whole value and its credential-looking pieces, never a plain word of it,
+and never inside the texts it is told to keep (names, ids, paths).
 """
 
 import json
@@ -14,7 +16,6 @@ import re
 from urllib.parse import quote, quote_plus
 
 MASK = "********"
-MIN_SECRET_PIECE = 4  # pieces of a secret split by whitespace are scrubbed down to this length
 
 
 class KoreaiError(Exception):
@@ -79,42 +80,56 @@ def secret_spellings(secret):
     }
     for encoded in (quote(secret, safe=""), quote_plus(secret, safe=""), quote(secret)):
         forms.update((encoded, encoded.lower()))
-    for piece in re.split(r"[\s\\]+", secret):
-        if len(piece) >= MIN_SECRET_PIECE:
-            forms.add(piece)
+    if re.search(r"[\s\\]", secret):
+        forms.update(piece for piece in re.split(r"[\s\\]+", secret) if credential_piece(piece))
     return forms
 
 
-def _secret_pattern(secrets):
-    forms = set()
-    for secret in secrets:
-        if isinstance(secret, bytes):
-            secret = secret.decode("utf-8", "replace")
-        if secret and secret.strip():
-            forms.update(secret_spellings(secret))
-    forms.discard("")
-    if not forms:
-        return None
-    return re.compile("|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True)))
+def credential_piece(piece):
+    """Whether a piece of a secret split at spaces (the token of ``Bearer ...``, a line of a PEM block) is worth
+    masking on its own: long, or not a plain word (``Bearer`` or ``horse`` are masked only as part of the whole)."""
+    return len(piece) >= 16 or (len(piece) >= 8 and any(not char.isalpha() for char in piece))
 
 
-def scrub(value, secrets):
-    """A copy of value (text, bytes or nested dicts/lists/tuples/sets) with every spelling of each secret masked.
+class _Masker:
+    """One regular expression for the secrets' spellings and the texts to keep; a match of a kept text (tried first
+    where both start, being longer) stays, a secret's becomes MASK."""
+
+    def __init__(self, secrets, keep):
+        forms = set()
+        for secret in secrets:
+            if isinstance(secret, bytes):
+                secret = secret.decode("utf-8", "replace")
+            if secret and secret.strip():
+                forms.update(secret_spellings(secret))
+        forms.discard("")
+        kept = {text for text in keep if isinstance(text, str) and text and any(form in text for form in forms)}
+        self.kept = kept
+        alternatives = sorted(forms | kept, key=len, reverse=True)
+        self.pattern = re.compile("|".join(re.escape(form) for form in alternatives)) if forms else None
+
+    def sub(self, text):
+        return self.pattern.sub(lambda match: match.group(0) if match.group(0) in self.kept else MASK, text)
+
+
+def scrub(value, secrets, keep=()):
+    """A copy of value (text, bytes or nested dicts/lists/tuples/sets) with every spelling of each secret masked, but
+    inside the texts of keep (names, ids, paths the output must show whole).
 
     A KoreaiError is scrubbed in place (its message and details) and returned; other objects are returned as they are.
     """
-    pattern = _secret_pattern(secrets)
-    if pattern is None:
+    masker = _Masker(secrets, keep)
+    if masker.pattern is None:
         return value
-    return _scrub(value, pattern)
+    return _scrub(value, masker)
 
 
 def _scrub(value, pattern):
     if isinstance(value, str):
-        return pattern.sub(MASK, value)
+        return pattern.sub(value)
     if isinstance(value, bytes):
         text = value.decode("utf-8", "surrogateescape")
-        return pattern.sub(MASK, text).encode("utf-8", "surrogateescape")
+        return pattern.sub(text).encode("utf-8", "surrogateescape")
     if isinstance(value, dict):
         return {_scrub(key, pattern): _scrub(item, pattern) for key, item in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):

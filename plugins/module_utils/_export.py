@@ -206,7 +206,8 @@ class ExportOperation:
         changed = fetched.archive.change_digest != fetched.previous_digest
         outcome = {}
         if changed and self.settings.diff:
-            outcome["diff"] = archive_diff(dest if existed else None, fetched.path, request.name or request.workflow_id)
+            outcome["diff"] = archive_diff(dest if existed else None, fetched.path, request.name or request.workflow_id,
+                                           self.extract_options.classifier)
         check_mode = self.settings.check_mode
         if changed and not check_mode:
             outcome["backup_file"] = place_file(self.module, fetched.path, dest, self.backup)

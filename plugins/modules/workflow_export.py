@@ -364,8 +364,8 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._manifest im
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._outcomes import EXPORT_OUTCOMES
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import RUNNER_DEFAULTS, runner_argument_spec
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import (
-    ClassifierError, classifier_argument_spec, classifier_from_params, use_classifier,
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._classifier import (
+    ClassifierError, classifier_argument_spec, classifier_from_params,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._validation import PlanError
 
@@ -417,11 +417,11 @@ def extract_options_from(params):
     """The budgets and rules for reading archives and writing review trees."""
     limits = archive_limits_from(params)
     try:
-        use_classifier(classifier_from_params(params))  # what extract_to redacts and the diff hides
+        classifier = classifier_from_params(params)  # what extract_to redacts, the diff hides and the digest leaves out
     except ClassifierError as exc:
         raise PlanError(str(exc))
     return ExtractOptions(allow_dot_members=params["allow_dot_members"], redact=params["redact_extracted"],
-                          redaction_key=params["redaction_key"], **limits)
+                          redaction_key=params["redaction_key"], classifier=classifier, **limits)
 
 
 def manifest_outcome(module, results):

@@ -310,10 +310,11 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._members imp
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._outcomes import IMPORT_OUTCOMES
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import runner_argument_spec
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._secret_fill import remember_given
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import (
-    ClassifierError, classifier_argument_spec, classifier_from_params, use_classifier,
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._baseline import BaselineError, decoded
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._classifier import (
+    ClassifierError, classifier_argument_spec, classifier_from_params,
 )
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secret_fill import TARGET_EDITS, remember_given
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._upload import DEFAULT_CHUNK_SIZE, DEFAULT_FILE_CONTEXT
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._validation import PlanError, check_positive, identifier, text
 
@@ -327,6 +328,7 @@ def argument_spec():
         flow_id=dict(type="str", aliases=["callflow_id"]),
         env_variables=dict(type="raw", no_log=True),
         secret_values=dict(type="raw", no_log=True),
+        baseline=dict(type="str", no_log=False),
     )
     spec = {key: dict(value, required=False) for key, value in item.items()}
     spec.update(
@@ -337,6 +339,7 @@ def argument_spec():
         file_context=dict(type="str", default=DEFAULT_FILE_CONTEXT),
         chunk_size=dict(type="int", default=DEFAULT_CHUNK_SIZE),
         carry_source_secrets=dict(type="bool", default=False),
+        target_edits=dict(type="str", choices=list(TARGET_EDITS), default=TARGET_EDITS[0]),
     )
     spec.update(backup_dir=dict(type="path"), backup_keep=dict(type="int", default=DEFAULT_KEEP))
     spec.update(archive_limits_argument_spec())
@@ -352,10 +355,14 @@ def import_request(item, prefix):
     if not workflow_id and not name:
         raise PlanError("%sworkflow_id or %sname is required: the workflow to import into, or the name of a new one"
                         % (prefix, prefix))
+    try:
+        baseline = decoded(item.get("baseline"), prefix + "baseline")
+    except BaselineError as exc:
+        raise PlanError(str(exc))
     return ImportRequest(src=text(item.get("src"), prefix + "src", required=True), workflow_id=workflow_id, name=name,
                          flow_id=text(item.get("flow_id"), prefix + "flow_id"),
                          env_variables=item.get("env_variables"), secret_values=item.get("secret_values"),
-                         option_prefix=prefix)
+                         option_prefix=prefix, baseline=baseline)
 
 
 def plan_imports(params, known_secrets=None):
@@ -368,7 +375,6 @@ def plan_imports(params, known_secrets=None):
         classifier = classifier_from_params(params)
     except ClassifierError as exc:
         raise PlanError(str(exc))
-    use_classifier(classifier)
     if params["workflows"] is None:
         requests = [import_request(params, "")]
     else:
@@ -376,7 +382,7 @@ def plan_imports(params, known_secrets=None):
     options = ImportOptions(ignore_keys=tuple(params["ignore_keys"]), force=params["force"],
                             file_context=params["file_context"], chunk_size=params["chunk_size"], deploy=params["deploy"],
                             backup=backup_settings(params), carry_source_secrets=params["carry_source_secrets"],
-                            classifier=classifier, known_secrets=known_secrets,
+                            classifier=classifier, known_secrets=known_secrets, target_edits=params["target_edits"],
                             archive_limits=ExtractOptions(**archive_limits_from(params)))
     return requests, options
 
@@ -385,7 +391,7 @@ def main():
     module = KoreaiModule(
         argument_spec(),
         mutually_exclusive=[("src", "workflows"), ("workflow_id", "workflows"), ("name", "workflows"),
-                            ("env_variables", "workflows"), ("secret_values", "workflows")],
+                            ("env_variables", "workflows"), ("secret_values", "workflows"), ("baseline", "workflows")],
         required_one_of=[("src", "workflows")],
     )
     try:
