@@ -34,6 +34,12 @@ options:
     type: list
     elements: str
     default: []
+  secrets_file:
+    description:
+      - As O(koreai.ai_for_process.workflow_export#module:secrets_file), the project's declaration of environment-owned
+        and not secret pointers, read on the controller.
+    type: path
+    version_added: 0.5.0
 """
 
 EXAMPLES = r"""
@@ -41,6 +47,10 @@ EXAMPLES = r"""
   ansible.builtin.assert:
     that: lookup('koreai.ai_for_process.unredacted', 'exports', wantlist=True) == []
     fail_msg: "{{ lookup('koreai.ai_for_process.unredacted', 'exports', wantlist=True) }}"
+
+- name: The same check with the project's declaration of environment-owned values
+  ansible.builtin.assert:
+    that: lookup('koreai.ai_for_process.unredacted', 'exports', secrets_file='secrets.yml', wantlist=True) == []
 """
 
 RETURN = r"""

@@ -278,7 +278,7 @@ status:
 download_url:
   description:
     - URL of the exported archive, without its query string, fragment and user info, where a signed URL keeps its
-      signature: no output of this module (results, messages, manifest) holds a signature.
+      signature. No output of this module (results, messages, manifest) holds a signature.
     - Resume a job with its RV(dock_status_id).
   returned: with O(workflow_id), when known
   type: str
