@@ -426,9 +426,11 @@ def _missing_problem(plan):
         if address not in by_reason[reason]:
             by_reason[reason].append(address)
     named = "; ".join("%s (%s)" % (", ".join(addresses), reason) for reason, addresses in by_reason.items())
-    return "no value for this environment at %s: give %s in %ssecret_values, keyed by %s as missing_values lists them " \
-        "(an env/<NAME> variable also in %senv_variables)" % (named, "them" if len(missing_values(plan)) > 1 else "it",
-                                                             plan.option_prefix, "these pointers", plan.option_prefix)
+    many = len(missing_values(plan)) > 1
+    return "no value for this environment at %s: give %s in %ssecret_values, keyed by %s as missing_values lists %s " \
+        "(an env/<NAME> variable also in %senv_variables)" % (
+            named, "them" if many else "it", plan.option_prefix, "these pointers" if many else "this pointer",
+            "them" if many else "it", plan.option_prefix)
 
 
 def raise_refusals(plan):

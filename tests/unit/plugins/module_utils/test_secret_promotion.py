@@ -265,3 +265,76 @@ def test_a_placeholder_given_as_a_value_is_refused_and_never_uploaded(integratio
                         workflow_id=WID, env_variables=given)
     assert result["failed"] is True and "placeholder" in result["msg"], result["msg"]
     assert integrations.stats()["uploads"] == uploads_before
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_a_placeholder_on_the_target_is_no_value_and_the_refusal_names_secret_values(integrations, tmp_path, check_mode):
+    """A target holding a placeholder (a redacted tree imported by hand) gives no value: the pointer is missing."""
+    exported = export(integrations, "dev", tmp_path, [WID])[WID]
+    flow = copy.deepcopy(stored(integrations, "staging")[FLOW])
+    crm = next(node for node in flow["nodes"] if node.get("id") == "crm-1")
+    crm["settings"]["headers"][1]["value"] = "<redacted:koreai>"
+    integrations.edit("staging", WID, FLOW, document=flow)
+    (refused,) = import_(integrations, "staging", check_mode=check_mode, src=exported["dest"], workflow_id=WID)
+    pointer = "flow/nodes/crm-1/settings/headers/Authorization/value"
+    assert refused["failed"] and refused["missing_values"] == [pointer], refused
+    assert "%s (the target holds a placeholder there)" % pointer in refused["msg"] and "in secret_values" in refused["msg"]
+    (given,) = import_(integrations, "staging", check_mode=check_mode, src=exported["dest"], workflow_id=WID,
+                       secret_values={pointer: "Bearer staging-given-after-placeholder"})
+    assert given["failed"] is False, given["msg"]
+
+
+def with_metadata(emulator, env, workflow_id):
+    """The env member of a workflow with metadata beside its variables, as real exports carry it."""
+    members = emulator.workflow(env, workflow_id)["members"]
+    document = {"workflowId": workflow_id, "environment": env, "revision": 1, "names": ["BASE_URL", "API_TOKEN"],
+                "variables": members["env_variables.json"]["variables"]}
+    emulator.edit(env, workflow_id, "env_variables.json", document=document)
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_a_new_workflow_whose_env_member_carries_metadata_needs_its_variables_only(emulator, tmp_path, check_mode):
+    with_metadata(emulator, "dev", "a-0003")
+    exported = export(emulator, "dev", tmp_path, ["a-0003"], extract_to=str(tmp_path / "tree"))["a-0003"]
+    tree_env = json.loads((tmp_path / "tree" / "a-0003" / "env_variables.json").read_text())
+    assert (tree_env["workflowId"], tree_env["environment"], tree_env["revision"]) == ("a-0003", "dev", 1)
+    (refused,) = import_(emulator, "staging", check_mode=check_mode, src=exported["dest"], name="with-metadata")
+    assert refused["missing_values"] == ["env/BASE_URL", "env/API_TOKEN"], refused["msg"]
+    (created,) = import_(emulator, "staging", check_mode=check_mode, src=str(tmp_path / "tree" / "a-0003"),
+                         name="with-metadata", env_variables={"BASE_URL": "https://staging.invalid", "API_TOKEN": "st-tok-1"})
+    assert (created["failed"], created["created"]) == (False, True), created["msg"]
+    if not check_mode:
+        env = emulator.workflow("staging", created["workflow_id"])["members"]["env_variables.json"]
+        assert {item["key"]: item["value"] for item in env["variables"]} == {"BASE_URL": "https://staging.invalid",
+                                                                             "API_TOKEN": "st-tok-1"}
+
+
+def shapes_node(env):
+    """A node holding each shape a classifier once missed, with the values of env."""
+    return {"id": "shapes-1", "type": "apiNode", "settings": {
+        "url": "https://notify.example.invalid/notify?channel=ops&access_token=qt-%s-f495-notify" % env,
+        "webhook": "https://hooks.slack.com/services/T0%s/B0%s/XX%sXX" % (env, env, env),
+        "smtp": {"host": "smtp.example.invalid", "pass": "smtp-pass-%s" % env},
+        "headers": [{"key": "X-Auth", "value": "x-auth-%s" % env}, {"key": "Accept", "value": "application/json"}],
+        "hmacKey": "hmac-%s-key" % env, "salt": "salt-%s-value" % env, "auth": "svc:Pa55word-%s!" % env,
+        "args": ["--user", "svc", "--password", "hunter2-%s" % env], "timeoutMs": 3000}}
+
+
+def test_every_shape_round_trips_tree_to_staging_and_prod_keeping_each_environments_values(integrations, tmp_path):
+    for env in ("dev", "staging", "prod"):
+        flow = copy.deepcopy(stored(integrations, env)[FLOW])
+        flow["nodes"].append(shapes_node(env))
+        integrations.edit(env, WID, FLOW, document=flow)
+    export(integrations, "dev", tmp_path, [WID], extract_to=str(tmp_path / "tree"))
+    tree = (tmp_path / "tree" / WID / FLOW).read_text()
+    for value in ("qt-dev", "XXdevXX", "smtp-pass-dev", "x-auth-dev", "hmac-dev", "salt-dev", "Pa55word-dev", "hunter2-dev"):
+        assert value not in tree, value
+    for kept in ("https://notify.example.invalid/notify?channel=ops&access_token=", "https://hooks.slack.com/services/",
+                 "smtp.example.invalid", "application/json", "--password"):
+        assert kept in tree, kept
+    for env in ("staging", "prod"):
+        before = next(node for node in stored(integrations, env)[FLOW]["nodes"] if node.get("id") == "shapes-1")
+        (result,) = import_(integrations, env, src=str(tmp_path / "tree" / WID), workflow_id=WID)
+        assert result["failed"] is False, result["msg"]
+        after = next(node for node in stored(integrations, env)[FLOW]["nodes"] if node.get("id") == "shapes-1")
+        assert after == before == shapes_node(env)
