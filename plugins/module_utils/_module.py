@@ -26,7 +26,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._connection 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._http_lib import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport import client_from_params
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import scrub
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._secret_fill import MIN_SCRUBBED_LENGTH
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._given_secrets import MIN_SCRUBBED_LENGTH
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import RUNNER_DEFAULTS, check_runner_options
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Runner, Settings
 

@@ -24,25 +24,16 @@ from dataclasses import dataclass
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._baseline import encoded, value_digest
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._classifier import normalised_key
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError, credential_piece
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._given_secrets import (
+    SecretsRefused, merged_variables, parse_env_variables, parse_secret_values, remember_secret, without_names,
+)
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import (
     ENV_METADATA, MISSING, PARTIAL, PLACEHOLDER, PLAIN, VARIABLE_NAME_KEYS, IdentityIndex, Unmatched, holds_placeholder,
-    is_placeholder, segment_names_step, spliced, unescape_pointer_segment, value_at_identity, value_or_missing,
-    variable_name, variables_steps, walk,
+    is_placeholder, segment_names_step, spliced, value_at_identity, value_or_missing, variable_name, variables_steps, walk,
 )
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._structured import NotJson, json_or_data
 
-POINTER_PREFIXES = ("flow", "app", ENV_METADATA)
-ENV_SHAPES = ('the member\'s document ({"variables": [{"key": "NAME", "value": "VALUE"}, ...]}), its JSON text, '
-              'or a mapping of variable name to value ({"NAME": "VALUE"})')
-POINTER_EXAMPLE = "{'flow/nodes/crm-1/settings/password': '...', 'env/API_TOKEN': '...'}"
 CARRIED_SHOWN = 5  # carried values named in a warning
-MIN_SCRUBBED_LENGTH = 6  # shorter values are not registered for scrubbing: masking them would hide words, not secrets
 TARGET_EDITS = ("keep", "refuse", "overwrite")
-
-
-class SecretsRefused(KoreaiError):
-    """A workflow whose secrets cannot all be given a value for this environment."""
 
 
 @dataclass
@@ -82,121 +73,6 @@ class SecretPlan:
         """The result fields of the fill: missing_values, edited_values, replaced_values and the new baseline."""
         return dict(missing_values=missing_values(self), edited_values=list(self.edited),
                     replaced_values=list(self.replaced), baseline=encoded(self.new_baseline))
-
-
-def remember_secret(known, value, min_length=MIN_SCRUBBED_LENGTH):
-    """Add value's strings (those of a dict or list too) of at least min_length characters to known; of a text with
-    spaces, the pieces that look like credentials (the token of ``Bearer ...``, the lines of a PEM block)."""
-    if isinstance(value, dict):
-        for item in value.values():
-            remember_secret(known, item, min_length)
-    elif isinstance(value, list):
-        for item in value:
-            remember_secret(known, item, min_length)
-    elif isinstance(value, (str, int, float)) and not isinstance(value, bool) and not is_placeholder(value):
-        text = str(value)
-        if not any(char.isspace() for char in text):
-            if len(text) >= min_length:
-                known.add(text)
-            return
-        known.update(piece for piece in text.split() if credential_piece(piece))
-
-
-def _without_names(item):
-    return {key: value for key, value in item.items() if normalised_key(key) not in VARIABLE_NAME_KEYS} \
-        if isinstance(item, dict) else item
-
-
-def remember_given(known, secret_values, env_variables):
-    """Register the values a task gives (a mapping, a document or its JSON text) before anything can fail."""
-    for value in (secret_values, env_variables):
-        try:
-            value = json_or_data(value, "")
-        except NotJson:
-            pass  # text that is not JSON is remembered as it is
-        if isinstance(value, dict) and isinstance(value.get("variables"), list):
-            value = [_without_names(entry) for entry in value["variables"]]
-        remember_secret(known, value)
-
-
-# --- the given values ---------------------------------------------------------------------------------------------
-
-
-def _data(value, option):
-    try:
-        return json_or_data(value, option)
-    except NotJson as exc:
-        raise SecretsRefused("%s; give %s" % (exc, ENV_SHAPES if option.endswith("env_variables") else
-                                              "a mapping of pointer to value, such as " + POINTER_EXAMPLE))
-
-
-def _env_item(pointer, parts, item, option):
-    if len(parts) != 2 or not parts[1]:
-        raise SecretsRefused("%s: the pointer %r names no variable: an environment variable is env/<NAME>, such as "
-                             "'env/API_TOKEN'" % (option, pointer))
-    name = unescape_pointer_segment(parts[1])
-    if isinstance(item, dict):
-        return dict(_without_names(item), key=name)
-    return {"key": name, "value": item}
-
-
-def parse_secret_values(value, option):
-    """({pointer prefix: {pointer: (segments, value)}}, [variable item given by env/<NAME>]) from secret_values; a
-    SecretsRefused names a bad entry."""
-    if value is None or value == "":
-        return {}, []
-    value = _data(value, option)
-    if not isinstance(value, dict):
-        raise SecretsRefused("%s must be a mapping of pointer to value, such as %s" % (option, POINTER_EXAMPLE))
-    given, variables = {}, []
-    for pointer, item in value.items():
-        parts = str(pointer).strip("/").split("/")
-        if item is None:
-            raise SecretsRefused("%s[%r] is null; give the value for this environment" % (option, str(pointer)))
-        if parts[0] == "env":
-            variables.append(_env_item(str(pointer), parts, item, option))
-        elif parts[0] in POINTER_PREFIXES and len(parts) > 1:
-            given.setdefault(parts[0], {})[str(pointer)] = ([unescape_pointer_segment(part) for part in parts[1:]], item)
-        else:
-            raise SecretsRefused("%s: the pointer %r must start with flow/, app/, env/ or %s/, then the path of the value, "
-                                 "each list item named by its id, key or name, e.g. 'flow/nodes/crm-1/settings/password'"
-                                 " or 'env/API_TOKEN'" % (option, str(pointer), ENV_METADATA))
-    return given, variables
-
-
-def _env_items(document, option):
-    variables = document.get("variables")
-    if not isinstance(variables, list) or not all(isinstance(item, dict) and variable_name(item) for item in variables):
-        raise SecretsRefused("%s: every item of variables must be a dict with a key (or name); give %s" % (option, ENV_SHAPES))
-    return variables
-
-
-def parse_env_variables(value, option):
-    """[variable item] from env_variables in any of its accepted forms; None when not given."""
-    if value is None or value == "":
-        return None
-    value = _data(value, option)
-    if isinstance(value, dict) and "variables" in value:
-        return copy.deepcopy(_env_items(value, option))
-    if isinstance(value, dict) and value and all(not isinstance(item, (dict, list)) for item in value.values()):
-        return [{"key": str(name), "value": item} for name, item in value.items()]
-    kind = "a dict without variables" if isinstance(value, dict) else "a %s" % type(value).__name__
-    raise SecretsRefused("%s must be %s; got %s" % (option, ENV_SHAPES, kind))
-
-
-def merged_variables(from_option, from_pointers, prefix):
-    """The variables given in env_variables and as env/<NAME> in secret_values; one given twice differently is
-    refused. None when neither gives any."""
-    if from_option is None and not from_pointers:
-        return None
-    merged = {variable_name(item): item for item in from_option or ()}
-    for item in from_pointers:
-        name = variable_name(item)
-        if name in merged and _without_names(merged[name]) != _without_names(item):
-            raise SecretsRefused("env/%s is given in both %ssecret_values and %senv_variables, with different values; "
-                                 "give it once" % (name, prefix, prefix))
-        merged[name] = item
-    return list(merged.values())
 
 
 # --- filling one document -------------------------------------------------------------------------------------------
@@ -342,7 +218,7 @@ def _with_given(old, given):
     name = variable_name(given)
     old_field = _name_field(old) if isinstance(old, dict) else _name_field(given)
     merged = {key: value for key, value in (old or {}).items() if isinstance(value, bool) or value is None}
-    merged.update(_without_names(given))
+    merged.update(without_names(given))
     merged[old_field] = name
     return merged
 
@@ -350,7 +226,7 @@ def _with_given(old, given):
 def _mapping_entry(old, given):
     """A given variable as the entry of a plain name -> value mapping: its value, or its fields when the entry is a
     dict."""
-    fields = _without_names(given)
+    fields = without_names(given)
     if isinstance(old, dict):
         return dict({key: value for key, value in old.items() if isinstance(value, bool) or value is None}, **fields)
     return fields["value"] if list(fields) == ["value"] else fields
@@ -407,7 +283,7 @@ def wanted_env_document(plan, source_doc, target_doc):
         _merge_given(variables, plan.given_variables or [])
         _add_target_only(variables, variables_of(target_doc))
     for given in plan.given_variables or []:
-        plan.remember(_without_names(given))
+        plan.remember(without_names(given))
     return fill_document(plan, "env", base, target_doc)
 
 

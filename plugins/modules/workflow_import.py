@@ -376,17 +376,18 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive imp
     ExtractOptions, archive_limits_argument_spec, archive_limits_from,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._backups import DEFAULT_KEEP, backup_settings
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._baseline import BaselineError, decoded
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._classifier import (
+    ClassifierError, classifier_argument_spec, classifier_from_params,
+)
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._given_secrets import remember_given
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._import import ImportOperation, ImportOptions, ImportRequest
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import DEFAULT_IGNORE_KEYS
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._outcomes import IMPORT_OUTCOMES
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import runner_argument_spec
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._baseline import BaselineError, decoded
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._classifier import (
-    ClassifierError, classifier_argument_spec, classifier_from_params,
-)
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._secret_fill import TARGET_EDITS, remember_given
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secret_fill import TARGET_EDITS
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._upload import DEFAULT_CHUNK_SIZE, DEFAULT_FILE_CONTEXT
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._validation import PlanError, check_positive, identifier, text
 
