@@ -234,6 +234,23 @@ EXAMPLES = r"""
   vars:
     ansible_python_interpreter: "{{ ansible_playbook_python }}"
 
+- name: Promote again, keeping what staging changed by hand since the promotion before (its baseline)
+  koreai.ai_for_process.workflow_import:
+    src: exports/dev/extracted/invoice-approval
+    workflow_id: a-19c0ffee
+    baseline: "{{ promoted_before.baseline }}"
+    target_edits: keep  # the default; refuse stops the workflow, overwrite imports the source's values
+  vars:
+    promoted_before: {baseline: "v1:"}  # the result of the import before, as the promotion keeps it
+
+- name: Create a workflow with the values a refusal listed in missing_values, given back in its form
+  koreai.ai_for_process.workflow_import:
+    src: exports/dev/extracted/invoice-approval
+    name: invoice-approval-eu
+    secret_values:
+      env/API_TOKEN: "{{ vault_staging_invoice_token }}"
+      env/BASE_URL: https://invoices.staging.example.com
+
 - name: Import into an existing workflow, keeping the version it replaces in a private backup
   koreai.ai_for_process.workflow_import:
     src: exports/dev/invoice-approval.zip
