@@ -16,7 +16,6 @@ content is shown only with its secrets hidden; the invocation shows a no_log opt
 
 import sys
 import time
-import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -25,7 +24,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._connection 
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._http_lib import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport import client_from_params
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import scrub
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError, Masker, scrub
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._given_secrets import MIN_SCRUBBED_LENGTH
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import RUNNER_DEFAULTS, check_runner_options
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Runner, Settings
@@ -61,18 +60,18 @@ def identity_texts(result, params):
     return texts
 
 
-def shown_result(result, secrets, keep):
+def shown_result(result, secrets, keep=()):
     """result as it may leave the module: its identity fields (at the top and in each of its results) as they are,
-    everything else with secrets masked, but inside the texts of keep."""
+    everything else with secrets masked, but inside the texts of keep. secrets may be a Masker built once."""
+    masker = secrets if isinstance(secrets, Masker) else Masker(secrets, keep)
     shown = {}
     for key, value in result.items():
         if key in IDENTITY_FIELDS:
             shown[key] = value
         elif key == "results" and isinstance(value, list):
-            shown[key] = [shown_result(item, secrets, keep) if isinstance(item, dict) else scrub(item, secrets, keep)
-                          for item in value]
+            shown[key] = [shown_result(item, masker) if isinstance(item, dict) else scrub(item, masker) for item in value]
         else:
-            shown[key] = scrub(value, secrets, keep)
+            shown[key] = scrub(value, masker)
     return shown
 
 
@@ -153,14 +152,16 @@ class KoreaiModule(AnsibleModule):
         masked here already, so core's pass changes nothing.
         """
         params = getattr(self, "params", None) or {}
-        secrets = self._secrets()
         keep = identity_texts(result, params)
-        shown = shown_result(result, secrets, keep)
+        masker = Masker(self._secrets(), keep)
+        shown = shown_result(result, masker)
         shown["invocation"] = {"module_args": scrub(shown_arguments(params, getattr(self, "argument_spec", None) or {}),
-                                                    secrets, keep)}
+                                                    masker)}
         held, self._held_warnings = getattr(self, "_held_warnings", []), []
         for warning in held:
-            super().warn(scrub(warning, secrets, keep))
+            super().warn(scrub(warning, masker))
+        if isinstance(sys.exc_info()[1], KoreaiError):
+            scrub(sys.exc_info()[1], masker)  # in place: the traceback core may show holds its message
         self.no_log_values = {value for value in getattr(self, "no_log_values", ()) if isinstance(value, str)
                               and len(value) >= MIN_SCRUBBED_LENGTH and not any(value in text for text in keep)}
         return shown
@@ -170,8 +171,6 @@ class KoreaiModule(AnsibleModule):
 
     def fail_json(self, msg, **kwargs):
         kwargs["msg"] = msg
-        if "exception" not in kwargs and sys.exc_info()[0] is not None:
-            kwargs["exception"] = "".join(traceback.format_exception(*sys.exc_info()))  # masked below, as the rest
         shown = self._shown(kwargs)
         super().fail_json(shown.pop("msg"), **shown)
 

@@ -141,7 +141,7 @@ class _Fill:
             plan.carried.append(leaf.address)
             return leaf.value
         if self.target is None:
-            return _refused(plan, leaf, "there is no target workflow to keep it from")
+            return _refused(plan, leaf, "there is no target workflow to keep a value from")
         try:
             found = value_at_identity(self.target, leaf.steps, self.index)
         except Unmatched as exc:

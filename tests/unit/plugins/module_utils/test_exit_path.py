@@ -8,11 +8,12 @@ import re
 
 import pytest
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import MASK, scrub
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import MASK, ApiError, scrub
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import (
-    NO_LOG_PLACEHOLDER, identity_texts, shown_arguments, shown_result,
+    NO_LOG_PLACEHOLDER, KoreaiModule, identity_texts, shown_arguments, shown_result,
 )
 from ansible_collections.koreai.ai_for_process.plugins.modules import workflow_import
+from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import patch_module_args
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.test_promotion import FAST, export
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.test_secret_promotion import run_module
 
@@ -101,3 +102,17 @@ def test_shown_arguments_hide_no_log_options_whole_at_any_depth():
     assert shown_arguments(params, spec) == {
         "api_key": NO_LOG_PLACEHOLDER, "ignore_keys": ["x"],
         "workflows": [{"name": "n", "env_variables": NO_LOG_PLACEHOLDER, "secret_values": None}]}
+
+
+def test_the_error_being_handled_is_masked_too_for_the_traceback_core_may_show(emulator, capsys):
+    """ansible-core may put the pending exception's message in the result (traceback display): it is masked first."""
+    with patch_module_args(dict(FAST, host=emulator.url, api_key=emulator.keys["staging"], src="s", workflow_id="a-1")):
+        module = KoreaiModule(workflow_import.argument_spec())
+        module.known_secrets.add(LONG_SECRET)
+        try:
+            raise ApiError("the server said %s" % LONG_SECRET)
+        except ApiError as exc:
+            with pytest.raises(SystemExit):
+                module.fail_from_error(exc)
+            assert LONG_SECRET not in exc.message and LONG_SECRET not in str(exc)
+    assert LONG_SECRET not in capsys.readouterr().out
