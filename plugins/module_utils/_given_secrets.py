@@ -12,7 +12,7 @@ the exit path's scrub before anything can fail.
 import copy
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._classifier import normalised_key
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError, credential_piece
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import MASK, KoreaiError, credential_piece
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import (
     ENV_METADATA, VARIABLE_NAME_KEYS, is_placeholder, unescape_pointer_segment, variable_name,
 )
@@ -23,6 +23,7 @@ ENV_SHAPES = ('the member\'s document ({"variables": [{"key": "NAME", "value": "
               'or a mapping of variable name to value ({"NAME": "VALUE"})')
 POINTER_EXAMPLE = "{'flow/nodes/crm-1/settings/password': '...', 'env/API_TOKEN': '...'}"
 MIN_SCRUBBED_LENGTH = 6  # shorter values are not registered for scrubbing: masking them would hide words, not secrets
+MASKS = (MASK, "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER")  # what output shows instead of a value: never a value itself
 
 
 class SecretsRefused(KoreaiError):
@@ -67,6 +68,17 @@ def remember_given(known, secret_values, env_variables):
 # --- the given values ---------------------------------------------------------------------------------------------
 
 
+def refuse_masked(value, option):
+    """A SecretsRefused for a given value holding a mask (copied from a task's output): it is no value."""
+    texts = value.values() if isinstance(value, dict) else value if isinstance(value, list) else [value]
+    for text in texts:
+        if isinstance(text, (dict, list)):
+            refuse_masked(text, option)
+        elif isinstance(text, str) and any(mask in text for mask in MASKS):
+            raise SecretsRefused("%s holds %s, what output shows instead of a value, not a value: give the value itself"
+                                 % (option, next(mask for mask in MASKS if mask in text)))
+
+
 def _data(value, option):
     try:
         return json_or_data(value, option)
@@ -98,6 +110,7 @@ def parse_secret_values(value, option):
         parts = str(pointer).strip("/").split("/")
         if item is None:
             raise SecretsRefused("%s[%r] is null; give the value for this environment" % (option, str(pointer)))
+        refuse_masked(item, "%s[%r]" % (option, str(pointer)))
         if parts[0] == "env":
             variables.append(_env_item(str(pointer), parts, item, option))
         elif parts[0] in POINTER_PREFIXES and len(parts) > 1:
@@ -121,6 +134,7 @@ def parse_env_variables(value, option):
     if value is None or value == "":
         return None
     value = _data(value, option)
+    refuse_masked(value, option)
     if isinstance(value, dict) and "variables" in value:
         return copy.deepcopy(_env_items(value, option))
     if isinstance(value, dict) and value and all(not isinstance(item, (dict, list)) for item in value.values()):

@@ -103,7 +103,8 @@ options:
         O(env_variables)); C(env-metadata/<path>) for a secret beside the variables.
       - A refusal lists in RV(missing_values) the pointers to give, in this form. A flow or app pointer that matches no
         secret value of the source is refused; a variable given twice, here and in O(env_variables), with different
-        values is refused.
+        values is refused; so is a value holding C(********) or C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER), a mask copied
+        from some output. A O(workflow_id) or O(name) holding C(********) is refused the same way.
     type: raw
     version_added: 0.3.0
   baseline:
@@ -397,7 +398,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._baseline im
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._classifier import (
     ClassifierError, classifier_argument_spec, classifier_from_params,
 )
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import MASK, KoreaiError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._given_secrets import remember_given
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._import import ImportOperation, ImportOptions, ImportRequest
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import DEFAULT_IGNORE_KEYS
@@ -445,6 +446,10 @@ def import_request(item, prefix):
     if not workflow_id and not name:
         raise PlanError("%sworkflow_id or %sname is required: the workflow to import into, or the name of a new one"
                         % (prefix, prefix))
+    for option, value in (("workflow_id", workflow_id), ("name", name)):
+        if value and MASK in value:
+            raise PlanError("%s%s %r holds %s, a mask from some output, not an identity: give the real %s"
+                            % (prefix, option, value, MASK, option))
     try:
         baseline = decoded(item.get("baseline"), prefix + "baseline")
     except BaselineError as exc:

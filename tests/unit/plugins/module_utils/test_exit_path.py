@@ -9,11 +9,12 @@ import re
 import pytest
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import MASK, ApiError, scrub
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import start_export
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import (
     NO_LOG_PLACEHOLDER, KoreaiModule, identity_texts, shown_arguments, shown_result,
 )
-from ansible_collections.koreai.ai_for_process.plugins.modules import workflow_import
-from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import patch_module_args
+from ansible_collections.koreai.ai_for_process.plugins.modules import dock_status_info, workflow_import
+from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import new_client, patch_module_args
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.test_promotion import FAST, export
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.test_secret_promotion import run_module
 
@@ -116,3 +117,20 @@ def test_the_error_being_handled_is_masked_too_for_the_traceback_core_may_show(e
                 module.fail_from_error(exc)
             assert LONG_SECRET not in exc.message and LONG_SECRET not in str(exc)
     assert LONG_SECRET not in capsys.readouterr().out
+
+
+def test_dock_status_info_shows_no_signature_of_a_download_url(emulator, capsys):
+    emulator.config(shape="status_url")
+    emulator.fault("a-0001", "job_signed_url")
+    client = new_client(emulator)
+    try:
+        dock_status_id = start_export(client, "a-0001").dock_status_id
+    finally:
+        client.close()
+    with patch_module_args(dict(host=emulator.url, api_key=emulator.keys["dev"], dock_status_id=dock_status_id, retries=1)):
+        with pytest.raises(SystemExit):
+            dock_status_info.main()
+    result = json.loads(capsys.readouterr().out)
+    assert result["download_url"].endswith("/api/v1/account/exports/" + result["download_url"].rsplit("/", 1)[1])
+    text = json.dumps(result)
+    assert "sig-" not in text, text[text.index("sig-") - 200:text.index("sig-") + 50]

@@ -14,6 +14,7 @@ import json
 import pytest
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import MASK
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._validation import PlanError
 from ansible_collections.koreai.ai_for_process.plugins.modules import workflow_import
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import patch_module_args
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.test_promotion import FAST, export, import_
@@ -338,3 +339,21 @@ def test_every_shape_round_trips_tree_to_staging_and_prod_keeping_each_environme
         assert result["failed"] is False, result["msg"]
         after = next(node for node in stored(integrations, env)[FLOW]["nodes"] if node.get("id") == "shapes-1")
         assert after == before == shapes_node(env)
+
+
+@pytest.mark.parametrize("args", [dict(secret_values={"flow/nodes/db-1/settings/pwd": "********"}),
+                                  dict(env_variables={"API_TOKEN": "tok-********"}),
+                                  dict(env_variables={"variables": [{"key": "API_TOKEN",
+                                                                     "value": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"}]})])
+def test_a_mask_copied_from_output_is_never_taken_for_a_value(integrations, tmp_path, args):
+    exported = export(integrations, "dev", tmp_path, [WID])[WID]
+    before = len(integrations.log())
+    (result,) = import_(integrations, "staging", src=exported["dest"], workflow_id=WID, **args)
+    assert result["failed"] and "holds " in result["msg"] and "give the value itself" in result["msg"], result["msg"]
+    assert len(integrations.log()) == before
+
+
+@pytest.mark.parametrize("args", [dict(workflow_id="a-********"), dict(name="invoice-********")])
+def test_a_mask_copied_from_output_is_never_taken_for_an_identity(integrations, args):
+    with pytest.raises(PlanError, match=r"holds \*{8}, a mask from some output, not an identity"):
+        import_(integrations, "staging", src="s", **args)
