@@ -44,7 +44,7 @@ def token(env, slot, seed):
     """A credential of env for one slot of a template: unique, long enough to be masked, mixed characters."""
     rnd = random.Random("%s/%s/%s" % (env, slot, seed))
     return "%s%s%s" % (env[:3], "".join(char for char in slot if char.isalnum())[-12:],
-                       "".join(rnd.choice(string.ascii_letters + string.digits) for _ in range(12)))
+                       "".join(rnd.choice(string.ascii_letters + string.digits) for _index in range(12)))
 
 
 # Each shape: (a function of the credential giving the value, the key it sits under or None for any innocuous key).
@@ -224,8 +224,8 @@ def test_no_identity_field_is_ever_masked(secrets, affix):
     original = copy.deepcopy(result)
     shown = shown_result(result, secrets, identity_texts(result, {}))
     for before, after in zip(original["results"], shown["results"]):
-        assert {key: after[key] for key in before if key != "msg"} == {key: value for key, value in before.items()
-                                                                        if key != "msg"}
+        identity = [key for key in before if key != "msg"]
+        assert {key: after[key] for key in identity} == {key: before[key] for key in identity}
         assert after["msg"] == "imported %s with %s" % (before["name"], MASK)
     assert not [secret for secret in secrets if secret in shown["msg"]]
 
@@ -250,5 +250,5 @@ def test_the_plan_is_the_apply(emulator_process, tmp_path_factory, template, dat
     (applied,) = import_(emulator_process, "staging", src=source, workflow_id=workflow_id)
     assert {key: plan[key] for key in COMPARED} == {key: applied[key] for key in COMPARED}
     assert plan["msg"] == applied["msg"] if plan["failed"] else plan["msg"].startswith("check mode: would import")
-    assert plan["failed"] == bool(dropped and credentials({"nodes": [node for node in template["nodes"] if node[1] in dropped],
-                                                            "seed": template["seed"]}, "dev"))
+    dropped_nodes = {"nodes": [node for node in template["nodes"] if node[1] in dropped], "seed": template["seed"]}
+    assert plan["failed"] == bool(dropped and credentials(dropped_nodes, "dev"))
