@@ -34,6 +34,12 @@ options:
     type: list
     elements: str
     default: []
+  secrets_file:
+    description:
+      - As O(koreai.ai_for_process.workflow_export#module:secrets_file), the project's declaration of environment-owned
+        and not secret pointers, read on the controller.
+    type: path
+    version_added: 0.5.0
 """
 
 EXAMPLES = r"""
@@ -41,6 +47,10 @@ EXAMPLES = r"""
   ansible.builtin.assert:
     that: lookup('koreai.ai_for_process.unredacted', 'exports', wantlist=True) == []
     fail_msg: "{{ lookup('koreai.ai_for_process.unredacted', 'exports', wantlist=True) }}"
+
+- name: The same check with the project's declaration of environment-owned values
+  ansible.builtin.assert:
+    that: lookup('koreai.ai_for_process.unredacted', 'exports', secrets_file='secrets.yml', wantlist=True) == []
 """
 
 RETURN = r"""
@@ -56,7 +66,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._redaction import find_unredacted
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import ClassifierError, classifier_from_params
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._classifier import ClassifierError, classifier_from_params
 
 
 class LookupModule(LookupBase):
@@ -66,7 +76,7 @@ class LookupModule(LookupBase):
         self.set_options(var_options=variables, direct=kwargs)
         try:
             classifier = classifier_from_params({name: self.get_option(name) for name in
-                                                 ("secret_keys", "not_secret_keys", "secret_value_patterns")})
+                                                 ("secret_keys", "not_secret_keys", "secret_value_patterns", "secrets_file")})
         except ClassifierError as exc:
             raise AnsibleLookupError(str(exc))
         found = []

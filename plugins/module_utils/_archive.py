@@ -29,6 +29,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._classifier import DEFAULT_CLASSIFIER
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import (
     canonical_json, framed_pairs, pretty_json, read_chunks, sha256_hex, sha256_hex_pair,
 )
@@ -58,7 +59,8 @@ def download_cap(max_archive_bytes=None):
 
 @dataclass(frozen=True)
 class ExtractOptions:
-    """Budgets and rules for reading an archive (max_*) and writing its review tree."""
+    """Budgets and rules for reading an archive (max_*) and writing its review tree; classifier is the _classifier.Classifier
+    that redacts the tree, hides secrets in diffs and decides what the content digest leaves out."""
 
     max_archive_bytes: int = DEFAULT_MAX_ARCHIVE_BYTES
     max_members: int = DEFAULT_MAX_MEMBERS
@@ -66,6 +68,7 @@ class ExtractOptions:
     allow_dot_members: bool = False
     redact: bool = True
     redaction_key: str = None
+    classifier: object = DEFAULT_CLASSIFIER
 
 
 DEFAULT_OPTIONS = ExtractOptions()
@@ -145,7 +148,7 @@ def owner_named(document):
     return named[0] if named else None
 
 
-def _digest_pairs(archive, info, redaction_key, owners):
+def _digest_pairs(archive, info, options, owners):
     """(chunk as it is, chunk as shown) pairs of a member: equal for raw members, JSON canonical then redacted.
     The id a flow or app definition names goes into owners."""
     if _is_json_member(info):
@@ -154,7 +157,8 @@ def _digest_pairs(archive, info, redaction_key, owners):
             owners[info.filename] = owner_named(document)
         try:
             if document is not None:
-                yield canonical_json(document), canonical_json(redacted(info.filename, document, redaction_key))
+                yield canonical_json(document), canonical_json(redacted(info.filename, document, options.classifier,
+                                                                        options.redaction_key))
                 return
         except RecursionError:
             pass
@@ -165,10 +169,10 @@ def _digest_pairs(archive, info, redaction_key, owners):
         yield chunk, b"" if shown_placeholder else chunk
 
 
-def _checked_pairs(archive, info, description, redaction_key, owners):
+def _checked_pairs(archive, info, description, options, owners):
     """_digest_pairs of a member read whole once, so zipfile checks its CRC on the way."""
     try:
-        yield from _digest_pairs(archive, info, redaction_key, owners)
+        yield from _digest_pairs(archive, info, options, owners)
     except zipfile.BadZipFile as exc:
         if "CRC" not in str(exc):
             raise
@@ -196,10 +200,10 @@ def check_budgets(archive, options=DEFAULT_OPTIONS, description="the archive"):
         raise UnsafeArchive("refusing %s: %s" % (description, problem))
 
 
-def _archive_pairs(archive, description, redaction_key, owners):
+def _archive_pairs(archive, description, options, owners):
     """The (as it is, as shown) chunk pairs of every member, each framed by its name, in name order."""
     for info in _file_members(archive):
-        yield from framed_pairs(info.filename, _checked_pairs(archive, info, description, redaction_key, owners))
+        yield from framed_pairs(info.filename, _checked_pairs(archive, info, description, options, owners))
 
 
 def inspect_archive(path, description="the download", options=DEFAULT_OPTIONS):
@@ -210,7 +214,7 @@ def inspect_archive(path, description="the download", options=DEFAULT_OPTIONS):
         with zipfile.ZipFile(path) as archive:
             check_budgets(archive, options, description)
             members = [info.filename for info in _file_members(archive)]
-            change, shown = sha256_hex_pair(_archive_pairs(archive, description, options.redaction_key, owners))
+            change, shown = sha256_hex_pair(_archive_pairs(archive, description, options, owners))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError) as exc:
         raise DownloadError("%s is not a readable zip archive (%s)" % (description, exc))
     return ArchiveInfo(members=members, content_digest=shown, change_digest=change, owners=owners)
@@ -251,12 +255,12 @@ def _diff_views(path):
         return {}
 
 
-def _changed_member_lines(name, before, after):
+def _changed_member_lines(name, before, after, classifier):
     """The header and unified diff of one changed member, secrets hidden; other content never shown raw."""
     if before is None or after is None:
         return ["~ member changed: %s (not shown: not JSON, or larger than %d bytes)" % (name, DIFF_SIZE_LIMIT)]
     try:
-        shown_before, shown_after = masked_for_diff(name, before, after)
+        shown_before, shown_after = masked_for_diff(name, before, after, classifier)
     except RecursionError:
         return ["~ member changed: %s (not shown: nested too deeply)" % name]
     hidden = shown_before != before or shown_after != after
@@ -267,7 +271,7 @@ def _changed_member_lines(name, before, after):
                                                 "a/" + name, "b/" + name, lineterm=""))
 
 
-def archive_diff(old_path, new_path, label):
+def archive_diff(old_path, new_path, label, classifier):
     """An Ansible diff listing added, removed and changed members, with unified diffs of readable JSON ones.
 
     Values of secret keys and of the environment-variables member read ``<hidden>``, or ``<hidden, changed>``
@@ -281,7 +285,7 @@ def archive_diff(old_path, new_path, label):
         elif name not in after:
             lines.append("- member removed: %s" % name)
         elif before[name][0] != after[name][0]:
-            lines.extend(_changed_member_lines(name, before[name][1], after[name][1]))
+            lines.extend(_changed_member_lines(name, before[name][1], after[name][1], classifier))
     return {"before_header": label, "after_header": label, "prepared": "\n".join(lines) + "\n" if lines else ""}
 
 
@@ -360,7 +364,8 @@ def _tree_chunks(archive, path, info, options):
         document = _parsed_json(archive, info)
         try:
             if document is not None:
-                return [pretty_json(redacted(path, document, options.redaction_key) if options.redact else document)]
+                return [pretty_json(redacted(path, document, options.classifier, options.redaction_key)
+                                    if options.redact else document)]
         except RecursionError:
             pass
     if options.redact and (path.lower().endswith(".json") or member_role(path) == "env"):

@@ -7,17 +7,18 @@ A download stops at a byte cap and at a deadline for the whole body, however
 slowly it trickles in; the raw bytes received are checked against
 Content-Length. With an https host, a plain http download URL is refused unless
 allowed. ``download_to_temp`` is the one way an archive reaches a temp file: a
-failure leaves no file behind.
+failure leaves no file behind. A failure's message never holds what signs the URL
+(its query values, its userinfo), whatever the server echoed.
 """
 
 import socket
 import threading
 import time
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import download_cap
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import (
-    ApiError, DownloadError, DownloadLimit, scrub,
+    ApiError, DownloadError, DownloadLimit, KoreaiError, scrub,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_writes import remove_quietly
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._http_errors import (
@@ -49,14 +50,30 @@ def download_to_temp(client, url, action, new_temp, read, max_bytes=None, deadli
         raise
 
 
+def signing_values(url):
+    """What may sign a download URL: its query and fragment values and its userinfo, for scrubbing."""
+    parts = urlsplit(url)
+    values = [value for text in (parts.query, parts.fragment) for _name, value in parse_qsl(text, keep_blank_values=True)]
+    values.append(parts.netloc.rpartition("@")[0] if "@" in parts.netloc else "")
+    return [value for value in values + [parts.query] if len(value) >= 6]
+
+
 def download(client, url, handle, action, max_bytes=None, deadline=None):
     """Stream url into the open binary handle with client; return (bytes written, content type).
 
     Asks for the body uncompressed; a body sent compressed anyway is decoded, and the raw bytes received are
     checked against Content-Length. max_bytes (default: the client's max_download_bytes) caps the bytes written;
     deadline (a time.monotonic() value, default: download_seconds from now) bounds the whole body, however
-    slowly it trickles in. Going past either raises DownloadLimit, which is not worth retrying at once.
+    slowly it trickles in. Going past either raises DownloadLimit, which is not worth retrying at once. An error's
+    message holds nothing that signs the URL.
     """
+    try:
+        return _download(client, url, handle, action, max_bytes, deadline)
+    except KoreaiError as exc:
+        raise scrub(exc, signing_values(url))
+
+
+def _download(client, url, handle, action, max_bytes, deadline):
     if client.refuse_plain_http and urlsplit(url).scheme.lower() == "http":
         raise DownloadError(plain_http_message("%s: the download URL" % action, url))
     max_bytes = download_cap(client.max_download_bytes) if max_bytes is None else max_bytes

@@ -123,9 +123,10 @@ def fetch_archive(client, request, job, module, options, time_limit=None):
 
 
 def job_facts(job):
-    """The result fields a Job provides."""
+    """The result fields a Job provides; the download URL without its query string (a signed URL's signature), which
+    no output holds: a job is resumed by its dock status id."""
     return dict(dock_status_id=job.dock_status_id, export_job_id=job.job_id, status=job.status,
-                download_url=job.download_url)
+                download_url=display_url(job.download_url) if job.download_url else None)
 
 
 class ExportOperation:
@@ -145,7 +146,8 @@ class ExportOperation:
         return dict(
             workflow_id=request.workflow_id, flow_id=request.flow_id, name=request.name, dest=request.dest,
             extract_dir=request.extract_dir, dock_status_id=request.dock_status_id, export_job_id=None, status=None,
-            download_url=request.download_url, sha256=None, content_digest=None, size=None, members=None,
+            download_url=display_url(request.download_url) if request.download_url else None, sha256=None,
+            content_digest=None, size=None, members=None,
             backup_file=None, changed=False, failed=False, msg="",
         )
 
@@ -161,16 +163,23 @@ class ExportOperation:
         if not self.settings.wait:
             return {}
         job = yield Wait(job, "export")
+        if request.dock_status_id and not job.download_url and request.dest:
+            job = yield from self._export_again(request)  # resumed, and neither its dock status nor the task has a URL
         result.update(job_facts(job))
         if not request.dest:
             return {}
         fetched = yield Call(fetch_archive, self.client, request, job, self.module, self.extract_options,
                              self.settings.wait_timeout)
-        result["download_url"] = display_url(job.download_url)  # used up: its query string (a signature) is not kept
         try:
             return self._place(request, fetched)
         finally:
             remove_quietly(fetched.path)
+
+    def _export_again(self, request):
+        """A new export job of a resumed request, waited for: the job resumed has no download URL to fetch (no output
+        keeps a signed URL, and the dock status of a server that gives it only when the job starts has none)."""
+        job = yield Call(start_export, self.client, request.workflow_id, request.flow_id)
+        return (yield Wait(job, "export"))
 
     # --- files (main thread) ---------------------------------------------------
 
@@ -206,7 +215,8 @@ class ExportOperation:
         changed = fetched.archive.change_digest != fetched.previous_digest
         outcome = {}
         if changed and self.settings.diff:
-            outcome["diff"] = archive_diff(dest if existed else None, fetched.path, request.name or request.workflow_id)
+            outcome["diff"] = archive_diff(dest if existed else None, fetched.path, request.name or request.workflow_id,
+                                           self.extract_options.classifier)
         check_mode = self.settings.check_mode
         if changed and not check_mode:
             outcome["backup_file"] = place_file(self.module, fetched.path, dest, self.backup)

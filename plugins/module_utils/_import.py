@@ -29,7 +29,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._members imp
     load_source, members_of_archive, without_keys,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secret_fill import (
-    SecretPlan, SecretsRefused, carried_warning, fill_document, raise_refusals, wanted_env_document,
+    FillSettings, SecretPlan, SecretsRefused, carried_warning, fill_document, raise_refusals, wanted_env_document,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Call, Calls, Wait
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._redaction import masked_for_diff
@@ -50,6 +50,7 @@ class ImportRequest:
     env_variables: object = None
     option_prefix: str = ""  # what its options' names start with in messages: "" or "workflows[<index>]."
     secret_values: object = None
+    baseline: set = None  # the digests of _baseline the last promotion returned; None for a first promotion
 
 
 @dataclass
@@ -65,6 +66,7 @@ class ImportOptions:
     carry_source_secrets: bool
     classifier: object
     known_secrets: set
+    target_edits: str = "keep"
     archive_limits: object = DEFAULT_OPTIONS  # _archive.ExtractOptions: the source's and the compare export's budgets
     journal: object = None  # a _creation_journal.CreationJournal: each creation recorded before it is sent and once named
 
@@ -139,7 +141,7 @@ def member_bytes(member):
     return pretty_json(member.document)
 
 
-def members_diff(label, wanted, current, roles, ignore_keys, classifier=None):
+def members_diff(label, wanted, current, roles, ignore_keys, classifier):
     """An Ansible diff of the changed members, secrets masked, ignore_keys left out."""
     before_lines, after_lines = [], []
     for role in roles:
@@ -169,6 +171,7 @@ class ImportOperation:
     def initial_result(request):
         return dict(workflow_id=request.workflow_id, name=request.name, src=request.src, dock_status_id=None,
                     status=None, file_ids={}, created=False, verified=None, members_changed=[], source_digest=None,
+                    missing_values=[], edited_values=[], replaced_values=[], baseline=None,
                     changed=False, failed=False, msg="")
 
     def steps(self, request, result):
@@ -189,7 +192,7 @@ class ImportOperation:
         if request.workflow_id:
             current = yield from self._export_target(request.workflow_id, request.flow_id, backup and backup.staging)
         wanted = self._wanted(secret_plan, source, current, result)
-        result["source_digest"] = definition_digest(wanted, self.options.ignore_keys)
+        result["source_digest"] = definition_digest(source, self.options.ignore_keys, self.options.classifier)
         roles = [role for role in ROLES if role in wanted or role in current]
         changed = changed_roles(wanted, current, self.options.ignore_keys, roles) if request.workflow_id else list(wanted)
         result["members_changed"] = [(wanted.get(role) or current[role]).name for role in changed]
@@ -203,6 +206,16 @@ class ImportOperation:
                 ", ".join(result["members_changed"]) or "(forced)", " and deploy" if self.options.deploy else ""))
         if backup:
             result["backup_file"] = backup.keep()
+        yield from self._send(request, result, wanted)
+        if self.options.deploy:  # before the verify: a server may export the deployed version, not the imported one
+            yield from deploy_steps(self.client, result["workflow_id"], "deployed", result)
+        result["verified"] = yield from self._verify(request, result["workflow_id"], wanted, result)
+        imported = ", ".join(result["members_changed"]) or "(forced)"
+        return dict(msg="imported %s%s" % (imported, " and deployed" if self.options.deploy else ""))
+
+    def _send(self, request, result, wanted):
+        """Upload the members, start the import (journalled before it is sent when it creates a workflow, and again
+        the moment the server names the new id) and wait for it."""
         roles_to_send = [role for role in ROLES if role in wanted]
         file_ids = yield Calls(Call(upload_file, self.client, posixpath.basename(wanted[role].name), member_bytes(wanted[role]),
                                     self.options.file_context, self.options.chunk_size) for role in roles_to_send)
@@ -221,11 +234,6 @@ class ImportOperation:
         result["status"] = job.status
         if not result["workflow_id"]:
             raise ApiError("%s succeeded but neither its answer nor its dock status named the new workflow's id" % job.action)
-        if self.options.deploy:  # before the verify: a server may export the deployed version, not the imported one
-            yield from deploy_steps(self.client, result["workflow_id"], "deployed", result)
-        result["verified"] = yield from self._verify(request, result["workflow_id"], wanted, result)
-        imported = ", ".join(result["members_changed"]) or "(forced)"
-        return dict(msg="imported %s%s" % (imported, " and deployed" if self.options.deploy else ""))
 
     def _journal_created(self, request, result):
         """Record a new workflow's id in the journal the moment the server names it."""
@@ -241,25 +249,28 @@ class ImportOperation:
     def _secret_plan(self, request):
         """The SecretPlan of one workflow; a SecretsRefused names a given value of the wrong shape."""
         where = "%ssrc %s" % (request.option_prefix, request.src)
-        return SecretPlan(where, request.option_prefix, request.secret_values, request.env_variables,
-                          self.options.carry_source_secrets, self.options.classifier, self.options.known_secrets)
+        settings = FillSettings(self.options.classifier, self.options.carry_source_secrets, self.options.target_edits,
+                                self.options.ignore_keys)
+        return SecretPlan(where, settings, request.option_prefix, request.secret_values, request.env_variables,
+                          request.baseline, self.options.known_secrets)
 
     def _wanted(self, secret_plan, source, current, result):
         """The members to import: the source's, each secret value given for this environment or kept from the
-        target at the same identity (never the source's, unless carry_source_secrets); every refusal is raised
-        here, before the check-mode return, so the plan fails exactly where the apply would."""
+        target at the same identity (never the source's, unless carry_source_secrets), each value the target changed
+        since the last promotion as target_edits says; every refusal is raised here, before the check-mode return,
+        so the plan fails exactly where the apply would."""
         where = secret_plan.where
         wanted = {}
         for role in ("flow", "app"):
             target = current[role].document if role in current else None
-            document = fill_document(secret_plan, role, source[role].name, source[role].document, target)
-            wanted[role] = Member(source[role].name, document)
+            wanted[role] = Member(source[role].name, fill_document(secret_plan, role, source[role].document, target))
         name = source["env"].name if "env" in source else (current["env"].name if "env" in current else DEFAULT_MEMBER_NAMES["env"])
-        env = wanted_env_document(secret_plan, name, source["env"].document if "env" in source else None,
+        env = wanted_env_document(secret_plan, source["env"].document if "env" in source else None,
                                   current["env"].document if "env" in current else None)
         if env is not None:
             wanted["env"] = Member(name, env)
         raise_refusals(secret_plan)
+        result.update(secret_plan.results())
         assert_no_placeholder(wanted, where)
         warning = carried_warning(secret_plan)
         if warning:

@@ -18,7 +18,7 @@ import zlib
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import DEFAULT_OPTIONS, check_extractable
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import canonical_json, framed, sha256_hex
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError, UnsafeArchive
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._redaction import placeholder_pointers, redacted
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._redaction import masked, placeholder_pointers
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import member_role
 
 ROLES = ("flow", "app", "env")
@@ -134,12 +134,13 @@ def changed_roles(wanted, current, ignore_keys, roles=ROLES):
     return changed
 
 
-def definition_digest(members, ignore_keys):
-    """sha256 over the flow and app definitions as compared (ignore_keys removed): the same source, the same digest.
+def definition_digest(members, ignore_keys, classifier):
+    """sha256 over the flow and app definitions as compared (ignore_keys removed): the same source, the same digest,
+    whatever form it comes in (an archive, a review tree redacted with or without a key).
 
-    Secret values are redacted first and the environment variables left out, so that the digest, which may be
+    Secret values are masked first and the environment variables left out, so that the digest, which may be
     kept beside a redacted tree, cannot be used to test guesses at them."""
-    compared = [(role, redacted(members[role].name, without_keys(members[role].document, ignore_keys)))
+    compared = [(role, masked(members[role].name, without_keys(members[role].document, ignore_keys), classifier))
                 for role in ("flow", "app") if role in members]
     return sha256_hex(chunk for role, document in compared for chunk in framed(role, [canonical_json(document)]))
 

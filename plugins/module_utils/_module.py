@@ -6,12 +6,16 @@
 KoreaiModule adds the connection options to a module's own, checks that
 ``requests`` is installed and that the connection options can work, warns
 about insecure ones, runs an operation through the runner, and is the one
-exit path: results and messages leave it with the API key and every value the run knows
-as secret (``known_secrets``: values given, target secrets read, classifier hits)
-scrubbed out.
+exit path. Identity is data: the identity fields of a result (names, ids, digests, paths: IDENTITY_FIELDS), at
+the top and in each of its results, leave it as they are. Everything else (messages, warnings, diffs) leaves it
+with the API key and every value the run knows as secret (``known_secrets``: values given, target secrets read,
+classifier hits) masked by value, but inside the names, ids and paths the result and the task name. Values too
+short for masking to mean anything are never registered; they stay out of the output by its structure (member
+content is shown only with its secrets hidden; the invocation shows a no_log option as a placeholder, whole).
 """
 
 import os
+import sys
 import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -22,9 +26,71 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._connection 
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._http_lib import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport import client_from_params
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import scrub
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError, Masker, scrub
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._given_secrets import MIN_SCRUBBED_LENGTH
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import RUNNER_DEFAULTS, check_runner_options
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Runner, Settings
+
+
+IDENTITY_FIELDS = frozenset((
+    "workflow_id", "name", "flow_id", "dock_status_id", "deploy_dock_status_id", "export_job_id", "source_digest",
+    "content_digest", "sha256", "src", "dest", "path", "backup_file", "extract_dir", "extracted", "manifest", "file_ids",
+    "members", "members_changed", "missing_values", "edited_values", "replaced_values", "baseline"))
+IDENTITY_OPTIONS = ("host", "workflow_id", "name", "flow_id", "src", "dest", "dock_status_id", "extract_to", "backup_dir",
+                    "manifest", "secrets_file")  # options whose values are names, ids and paths, kept in messages
+NO_LOG_PLACEHOLDER = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"  # what ansible-core shows for a no_log option
+
+
+def _texts(value):
+    """Every string in value (a string, or the values of a dict or list)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _texts(item)]
+    if isinstance(value, (list, tuple)):
+        return [text for item in value for text in _texts(item)]
+    return []
+
+
+def identity_texts(result, params):
+    """The names, ids, digests and paths of a result (top level and each of its results) and of the options."""
+    texts = set()
+    for fields in [result] + [item for item in result.get("results") or () if isinstance(item, dict)]:
+        texts.update(text for key in IDENTITY_FIELDS if key in fields for text in _texts(fields[key]))
+    for options in [params] + [item for item in params.get("workflows") or () if isinstance(item, dict)]:
+        texts.update(text for key in IDENTITY_OPTIONS for text in _texts(options.get(key)))
+    return texts
+
+
+def shown_result(result, secrets, keep=()):
+    """result as it may leave the module: its identity fields (at the top and in each of its results) as they are,
+    everything else with secrets masked, but inside the texts of keep. secrets may be a Masker built once."""
+    masker = secrets if isinstance(secrets, Masker) else Masker(secrets, keep)
+    shown = {}
+    for key, value in result.items():
+        if key in IDENTITY_FIELDS:
+            shown[key] = value
+        elif key == "results" and isinstance(value, list):
+            shown[key] = [shown_result(item, masker) if isinstance(item, dict) else scrub(item, masker) for item in value]
+        else:
+            shown[key] = scrub(value, masker)
+    return shown
+
+
+def shown_arguments(params, spec):
+    """The options of the invocation, each no_log option (at any depth of suboptions) a placeholder, whole."""
+    shown = {}
+    for name, value in params.items():
+        option = spec.get(name) or {}
+        if option.get("no_log") and value is not None:
+            shown[name] = NO_LOG_PLACEHOLDER
+        elif option.get("options") and isinstance(value, list):
+            shown[name] = [shown_arguments(item, option["options"]) if isinstance(item, dict) else item for item in value]
+        elif option.get("options") and isinstance(value, dict):
+            shown[name] = shown_arguments(value, option["options"])
+        else:
+            shown[name] = value
+    return shown
 
 
 class KoreaiModule(AnsibleModule):
@@ -32,6 +98,7 @@ class KoreaiModule(AnsibleModule):
 
     def __init__(self, argument_spec, required_one_of=None, **kwargs):
         self.known_secrets = set()  # values the run learns are secret (given, read from a target, classified)
+        self._held_warnings = []  # masked with the rest of the output when the module exits
         spec = connection_argument_spec()
         spec.update(argument_spec)
         kwargs.setdefault("supports_check_mode", True)
@@ -89,18 +156,45 @@ class KoreaiModule(AnsibleModule):
 
     def _secrets(self):
         params = getattr(self, "params", None) or {}
-        known = sorted(getattr(self, "known_secrets", None) or ())
+        known = sorted(value for value in getattr(self, "known_secrets", None) or () if len(value) >= MIN_SCRUBBED_LENGTH)
         return [value for value in (params.get("api_key"),) if value] + known
 
+    def _shown(self, result):
+        """result masked (see shown_result) with the invocation built here; core is kept from masking again.
+
+        ansible-core's exit path runs remove_values(result, no_log_values), which masks every substring equal to the
+        value of a no_log option (env_variables, secret_values) in every string: a variable value 'approval' would turn
+        the name 'invoice-approval' into 'invoice-********', and an id or digest would be garbled the same way. So the
+        masking is done here, and core is handed the invocation built here (no_log options as a placeholder) and only
+        the no_log values that neither are too short to mean a secret nor occur in a name, id or path; those left are
+        masked here already, so core's pass changes nothing.
+        """
+        params = getattr(self, "params", None) or {}
+        keep = identity_texts(result, params)
+        masker = Masker(self._secrets(), keep)
+        shown = shown_result(result, masker)
+        shown["invocation"] = {"module_args": scrub(shown_arguments(params, getattr(self, "argument_spec", None) or {}),
+                                                    masker)}
+        held, self._held_warnings = getattr(self, "_held_warnings", []), []
+        for warning in held:
+            super().warn(scrub(warning, masker))
+        if isinstance(sys.exc_info()[1], KoreaiError):
+            scrub(sys.exc_info()[1], masker)  # in place: the traceback core may show holds its message
+        self.no_log_values = {value for value in getattr(self, "no_log_values", ()) if isinstance(value, str)
+                              and len(value) >= MIN_SCRUBBED_LENGTH and not any(value in text for text in keep)}
+        return shown
+
     def exit_json(self, **kwargs):
-        super().exit_json(**scrub(kwargs, self._secrets()))
+        super().exit_json(**self._shown(kwargs))
 
     def fail_json(self, msg, **kwargs):
         kwargs["msg"] = msg
-        super().fail_json(**scrub(kwargs, self._secrets()))
+        shown = self._shown(kwargs)
+        super().fail_json(shown.pop("msg"), **shown)
 
     def warn(self, warning):
-        super().warn(scrub(warning, self._secrets()))
+        """Hold a warning until the module exits, to mask it with the rest of the output."""
+        self._held_warnings.append(warning)
 
     def fail_from_error(self, error, **result):
         """Fail with a collection error's message and the result fields it carries."""

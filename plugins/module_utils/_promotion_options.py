@@ -7,7 +7,8 @@ validates them) and its documentation stub (which ansible-doc and the sanity tes
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._connection import connection_argument_spec
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import DEFAULT_IGNORE_KEYS
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import runner_argument_spec
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import classifier_argument_spec
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._classifier import classifier_argument_spec
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secret_fill import TARGET_EDITS
 
 # Seconds a promotion waits for another one of the same environment to release the ids file's lock.
 DEFAULT_LOCK_TIMEOUT = 600.0
@@ -48,5 +49,6 @@ def promotion_argument_spec():
         deploy=dict(type="bool", default=True),
         ignore_keys=dict(type="list", elements="str", default=list(DEFAULT_IGNORE_KEYS), no_log=False),
         carry_source_secrets=dict(type="bool", default=False),
+        target_edits=dict(type="str", choices=list(TARGET_EDITS), default=TARGET_EDITS[0]),
     )
     return spec

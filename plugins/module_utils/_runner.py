@@ -240,17 +240,18 @@ class Runner:
         item.waiting = None
         self._advance(item, value, error)
 
-    def _resume_data(self, job):
-        return dict(dock_status_id=job.dock_status_id, download_url=job.download_url, status=job.status)
+    @staticmethod
+    def _resume_data(job):
+        """What a timed-out job is resumed with: its dock status id (a download URL only as shown, without the query
+        string a signed URL's signature is in)."""
+        return dict(dock_status_id=job.dock_status_id, status=job.status,
+                    download_url=display_url(job.download_url) if job.download_url else None)
 
     def _timeout_message(self, job):
         progress = " at %s%%" % job.percentage_complete if job.percentage_complete is not None else ""
         unknown = "" if job.status_known else " (a status this collection does not know; it kept waiting)"
-        resume = "dock_status_id=%s" % job.dock_status_id
-        if job.download_url:
-            resume += " and download_url=%s (returned as download_url)" % display_url(job.download_url)
-        return ("%s did not finish within wait_timeout=%s s (last status %s%s%s); resume it with %s"
-                % (job.action, self.settings.wait_timeout, job.status, progress, unknown, resume))
+        return ("%s did not finish within wait_timeout=%s s (last status %s%s%s); resume it with dock_status_id=%s"
+                % (job.action, self.settings.wait_timeout, job.status, progress, unknown, job.dock_status_id))
 
     # --- completions --------------------------------------------------------------
 

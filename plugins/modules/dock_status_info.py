@@ -77,7 +77,9 @@ export_job_id:
   returned: success
   type: str
 download_url:
-  description: Download URL, when the dock status carries one (absolute, whitespace removed).
+  description:
+    - Download URL, when the dock status carries one (absolute, whitespace removed), without its query string,
+      fragment and user info, where a signed URL keeps its signature; RV(document) shows them masked.
   returned: success
   type: str
 percentage_complete:
@@ -94,9 +96,11 @@ document:
   type: dict
 """
 
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._downloads import signing_values
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import read_dock_status
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._urls import display_url
 
 
 def main():
@@ -109,9 +113,11 @@ def main():
         module.fail_from_error(exc, dock_status_id=dock_status_id)
     finally:
         client.close()
+    if job.download_url:  # no output holds what signs it
+        module.known_secrets.update(signing_values(job.download_url))
     module.exit_json(changed=False, dock_status_id=dock_status_id, status=job.status, done=job.succeeded or job.failed,
                      succeeded=job.succeeded, workflow_id=job.server_workflow_id, export_job_id=job.job_id,
-                     download_url=job.download_url, percentage_complete=job.percentage_complete, failure=job.failure,
+                     download_url=display_url(job.download_url) if job.download_url else None, percentage_complete=job.percentage_complete, failure=job.failure,
                      document=document)
 
 

@@ -177,6 +177,13 @@ options:
     description: As the option of M(koreai.ai_for_process.workflow_import).
     type: bool
     default: false
+  target_edits:
+    description:
+      - As the option of M(koreai.ai_for_process.workflow_import). The environment's state keeps, per workflow, the
+        baseline of what its last import brought (digests only), which this option's rule needs.
+    type: str
+    choices: [keep, refuse, overwrite]
+    default: keep
 seealso:
   - module: koreai.ai_for_process.workflow_import
   - module: koreai.ai_for_process.workflow_deploy

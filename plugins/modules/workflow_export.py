@@ -93,7 +93,7 @@ options:
             timed out) instead of starting a new export.
         type: str
       download_url:
-        description: Download URL returned when that job was started; requires O(workflows[].dock_status_id).
+        description: As O(download_url), for this item; requires O(workflows[].dock_status_id).
         type: str
   dest:
     description:
@@ -162,12 +162,17 @@ options:
     description:
       - Resume a job started earlier with O(wait=false) (or one that timed out) instead of starting a new one. Use
         with O(workflow_id); with O(workflows), give it per item.
+      - The archive is downloaded from the URL the dock status gives; where it gives none (as in the API docs'
+        sample), and O(download_url) is not set, a new export is started once the resumed job succeeded, since no
+        output keeps a download URL's signature.
       - When the dock status names another workflow than O(workflow_id), the task fails instead of saving that
         workflow's export under this one's name.
     type: str
   download_url:
     description:
-      - Download URL returned when the job was started; used when the dock status does not give one.
+      - The complete download URL of the job resumed with O(dock_status_id), used when the dock status does not give
+        one. No result of this module holds it whole (RV(download_url) has no query string); give it only when you
+        kept it from elsewhere.
     type: str
   manifest:
     description:
@@ -233,7 +238,6 @@ EXAMPLES = r"""
       koreai.ai_for_process.workflow_export:
         workflow_id: a-5e1f0c2d
         dock_status_id: "{{ started.dock_status_id }}"
-        download_url: "{{ started.download_url }}"
         dest: /srv/backups/workflows/
 
 # Ad-hoc, with the connection taken from the environment. Keep the key out of -a: a failing ad-hoc
@@ -272,9 +276,10 @@ status:
   type: str
   sample: SUCCESS
 download_url:
-  description: URL of the exported archive. It may be a signed URL; treat it as sensitive. Messages and the manifest
-    show it without its query string; this value keeps it (it grants access to the archive until it expires) while
-    the job can still be resumed, and drops it once the archive was downloaded.
+  description:
+    - URL of the exported archive, without its query string, fragment and user info, where a signed URL keeps its
+      signature. No output of this module (results, messages, manifest) holds a signature.
+    - Resume a job with its RV(dock_status_id).
   returned: with O(workflow_id), when known
   type: str
   sample: https://process.kore.ai/api/v1/account/exports/81c2
@@ -364,8 +369,8 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._manifest im
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._outcomes import EXPORT_OUTCOMES
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import RUNNER_DEFAULTS, runner_argument_spec
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import (
-    ClassifierError, classifier_argument_spec, classifier_from_params, use_classifier,
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._classifier import (
+    ClassifierError, classifier_argument_spec, classifier_from_params,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._validation import PlanError
 
@@ -382,7 +387,7 @@ def argument_spec():
             name=dict(type="str"),
             dest=dict(type="path"),
             dock_status_id=dict(type="str"),
-            download_url=dict(type="str"),
+            download_url=dict(type="str", no_log=True),
         )),
         dest=dict(type="path"),
         force=dict(type="bool", default=True),
@@ -393,7 +398,7 @@ def argument_spec():
         allow_dot_members=dict(type="bool", default=False),
         wait=dict(type="bool", default=RUNNER_DEFAULTS["wait"]),
         dock_status_id=dict(type="str"),
-        download_url=dict(type="str"),
+        download_url=dict(type="str", no_log=True),
         manifest=dict(type="path"),
     )
     spec.update(archive_limits_argument_spec())
@@ -417,11 +422,11 @@ def extract_options_from(params):
     """The budgets and rules for reading archives and writing review trees."""
     limits = archive_limits_from(params)
     try:
-        use_classifier(classifier_from_params(params))  # what extract_to redacts and the diff hides
+        classifier = classifier_from_params(params)  # what extract_to redacts, the diff hides and the digest leaves out
     except ClassifierError as exc:
         raise PlanError(str(exc))
     return ExtractOptions(allow_dot_members=params["allow_dot_members"], redact=params["redact_extracted"],
-                          redaction_key=params["redaction_key"], **limits)
+                          redaction_key=params["redaction_key"], classifier=classifier, **limits)
 
 
 def manifest_outcome(module, results):

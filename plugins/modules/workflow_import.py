@@ -22,14 +22,24 @@ description:
     is sent as C(flowDataFileId), the app definition as C(workflowDataFileId), the environment variables as
     C(envVariablesFileId). A source without a flow or app definition is refused before any request.
   - "Secrets come from the target, whatever the source form (redacted tree, complete archive): every value the
-    classifier (see O(secret_keys)) calls secret is, in this order, the value given for this environment
-    (O(env_variables) per variable, O(secret_values) per pointer), else the target's current value at the same
-    identity (list items such as nodes and headers matched by C(id), else C(key), else C(name), never by position),
-    else the workflow is refused, naming the pointer and the option that sets it. So a new workflow needs its
-    secrets given. The source's own values are used only with O(carry_source_secrets=true)."
-  - "Environment variables: the source's variables, each with its value given in O(env_variables) or kept from the
-    target's variable of the same name; variables only the target has are kept, and a source without variables
-    (absent, or an empty list) leaves the target's as they are. A placeholder is never uploaded."
+    classifier (see O(secret_keys)) or the declarations (O(secrets_file)) call secret or environment-owned is, in this
+    order, the value given for this environment (O(env_variables) per variable, O(secret_values) per pointer), else
+    the target's current value at the same identity (list items such as nodes and headers matched by C(id), else
+    C(key), else C(name), never by position; a string's credential part alone, such as a URL's token), else the
+    workflow is refused, listing the pointers in RV(missing_values) in the form O(secret_values) takes. So a new
+    workflow needs its secrets given, and a refusal's list, given back with values, lets the same import through.
+    The source's own values are used only with O(carry_source_secrets=true)."
+  - "Environment variables: the source's variables, each with its value given in O(env_variables) (or as
+    C(env/<NAME>) in O(secret_values)) or kept from the target's variable of the same name; variables only the target
+    has are kept, and a source without variables (absent, or an empty list) leaves the target's as they are. What
+    sits beside the variables list (C(workflowId), C(environment), C(revision)) is not a variable: it is never asked
+    for. A placeholder is never uploaded."
+  - "A target's own values are never silently overwritten. A value neither the classifier nor the declarations call
+    secret, that differs between the target and the source, is the target's own when O(workflows[].baseline) (what
+    the last promotion into this target returned as RV(baseline)) says no promotion brought it: the plan and the
+    run list it in RV(edited_values), and O(target_edits) keeps it (the default), refuses the workflow or overwrites
+    it. Without a baseline (a first promotion into an existing workflow), the values the import replaces are listed
+    in RV(replaced_values) for a reviewer."
   - These checks, like every check decidable before a change, also run in check mode, with the same message.
 author:
   - AI for Process collection maintainers (@koreai)
@@ -85,13 +95,32 @@ options:
     type: raw
   secret_values:
     description:
-      - Values of this environment's secrets in the flow and app definitions, which win over the target's, as a
-        mapping of pointer to value. A pointer is C(<member>/<path>), with the member (C(flow) or C(app)), then the keys
-        down to the value, each list item named by its C(id), C(key) or C(name) (C(~1) for a C(/) inside one), for
-        example C(flow/nodes/crm-1/settings/auth/password) or C(flow/nodes/webhook/settings/headers/Authorization/value).
-      - A refusal names the pointer to give. A pointer that matches no secret value of the source is refused.
+      - Values of this environment's secrets, which win over the target's, as a mapping of pointer to value. A pointer
+        is C(<member>/<path>), with the member (C(flow) or C(app)), then the keys down to the value, each list item named
+        by its C(id), C(key) or C(name) (C(#<index>) for an item with none; a value in an argument list by the flag
+        before it; C(~1) for a C(/) inside one), for example C(flow/nodes/crm-1/settings/auth/password) or
+        C(flow/nodes/webhook/settings/headers/Authorization/value); C(env/<NAME>) for an environment variable (as in
+        O(env_variables)); C(env-metadata/<path>) for a secret beside the variables.
+      - A refusal lists in RV(missing_values) the pointers to give, in this form. A flow or app pointer that matches no
+        secret value of the source is refused; a variable given twice, here and in O(env_variables), with different
+        values is refused; so is a value holding C(********) or C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER), a mask copied
+        from some output. A O(workflow_id) or O(name) holding C(********) is refused the same way.
     type: raw
     version_added: 0.3.0
+  baseline:
+    description: As O(workflows[].baseline), for O(src).
+    type: str
+    version_added: 0.5.0
+  target_edits:
+    description:
+      - What becomes of a plain value the target changed since the last promotion (see O(workflows[].baseline)), listed
+        in RV(edited_values).
+      - V(keep) imports the target's value there (the rest of the source still goes); V(refuse) refuses the workflow,
+        plan and run alike; V(overwrite) imports the source's.
+    type: str
+    choices: [keep, refuse, overwrite]
+    default: keep
+    version_added: 0.5.0
   carry_source_secrets:
     description:
       - Import the source's own secret values where this environment gives none (a placeholder is never carried), and
@@ -126,6 +155,15 @@ options:
         description: As O(secret_values).
         type: raw
         version_added: 0.3.0
+      baseline:
+        description:
+          - RV(baseline) of the last import of this workflow into this target (its result, kept by the controller,
+            for example in the promotion's state). It holds 32-bit digests of the source's plain values, no secret.
+          - With it, a plain value the target changed since (that no promotion brought) is listed in
+            RV(edited_values) and handled as O(target_edits) says. Without it (a first promotion), the values the import
+            replaces are listed in RV(replaced_values).
+        type: str
+        version_added: 0.5.0
   ignore_keys:
     description:
       - JSON keys left out of the comparison at every depth, because a server rewrites them on import.
@@ -207,6 +245,23 @@ EXAMPLES = r"""
   vars:
     ansible_python_interpreter: "{{ ansible_playbook_python }}"
 
+- name: Promote again, keeping what staging changed by hand since the promotion before (its baseline)
+  koreai.ai_for_process.workflow_import:
+    src: exports/dev/extracted/invoice-approval
+    workflow_id: a-19c0ffee
+    baseline: "{{ promoted_before.baseline }}"
+    target_edits: keep  # the default; refuse stops the workflow, overwrite imports the source's values
+  vars:
+    promoted_before: {baseline: "v1:"}  # the result of the import before, as the promotion keeps it
+
+- name: Create a workflow with the values a refusal listed in missing_values, given back in its form
+  koreai.ai_for_process.workflow_import:
+    src: exports/dev/extracted/invoice-approval
+    name: invoice-approval-eu
+    secret_values:
+      env/API_TOKEN: "{{ vault_staging_invoice_token }}"
+      env/BASE_URL: https://invoices.staging.example.com
+
 - name: Import into an existing workflow, keeping the version it replaces in a private backup
   koreai.ai_for_process.workflow_import:
     src: exports/dev/invoice-approval.zip
@@ -276,6 +331,41 @@ members_changed:
   returned: with O(src)
   type: list
   elements: str
+missing_values:
+  description:
+    - Pointers of the secrets that have no value for this environment (neither given nor on the target), in the form
+      O(secret_values) takes (C(env/<NAME>) for a variable); the workflow is refused when there is any. Given back in
+      O(secret_values) with values, the same import goes through. Empty when nothing is missing.
+  returned: with O(src)
+  type: list
+  elements: str
+  sample: [env/API_TOKEN, flow/nodes/crm-1/settings/headers/Authorization/value]
+  version_added: 0.5.0
+edited_values:
+  description:
+    - Pointers of the plain values the target changed since the last promotion (O(workflows[].baseline) does not
+      hold them), kept, refused or overwritten as O(target_edits) says.
+  returned: with O(src)
+  type: list
+  elements: str
+  sample: [flow/nodes/notify-1/settings/channel]
+  version_added: 0.5.0
+replaced_values:
+  description:
+    - Without O(workflows[].baseline) (a first promotion into an existing workflow), pointers of the target's plain
+      values that differ from the source's, which the import replaces.
+  returned: with O(src)
+  type: list
+  elements: str
+  version_added: 0.5.0
+baseline:
+  description:
+    - What this import brought, for the next one (O(workflows[].baseline)), as C(v1:) and the 32-bit digests of the
+      source's plain values at their pointers, in base64. It holds no secret (the environment's variables and every
+      secret are left out). Keep it after a run that imported or found the target up to date.
+  returned: with O(src), when the workflow was not refused
+  type: str
+  version_added: 0.5.0
 outcome:
   description:
     - What happened to the workflow, C(created), C(updated), C(unchanged), C(failed) or C(not started) (the batch
@@ -314,17 +404,19 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive imp
     ExtractOptions, archive_limits_argument_spec, archive_limits_from,
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._backups import DEFAULT_KEEP, backup_settings
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._baseline import BaselineError, decoded
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._classifier import (
+    ClassifierError, classifier_argument_spec, classifier_from_params,
+)
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._creation_journal import CreationJournal
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import MASK, KoreaiError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._given_secrets import remember_given
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._import import ImportOperation, ImportOptions, ImportRequest
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import DEFAULT_IGNORE_KEYS
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._outcomes import IMPORT_OUTCOMES
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import runner_argument_spec
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._secret_fill import remember_given
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import (
-    ClassifierError, classifier_argument_spec, classifier_from_params, use_classifier,
-)
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secret_fill import TARGET_EDITS
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._upload import DEFAULT_CHUNK_SIZE, DEFAULT_FILE_CONTEXT
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._validation import PlanError, check_positive, identifier, text
 
@@ -338,6 +430,7 @@ def argument_spec():
         flow_id=dict(type="str", aliases=["callflow_id"]),
         env_variables=dict(type="raw", no_log=True),
         secret_values=dict(type="raw", no_log=True),
+        baseline=dict(type="str", no_log=False),
     )
     spec = {key: dict(value, required=False) for key, value in item.items()}
     spec.update(
@@ -348,6 +441,7 @@ def argument_spec():
         file_context=dict(type="str", default=DEFAULT_FILE_CONTEXT),
         chunk_size=dict(type="int", default=DEFAULT_CHUNK_SIZE),
         carry_source_secrets=dict(type="bool", default=False),
+        target_edits=dict(type="str", choices=list(TARGET_EDITS), default=TARGET_EDITS[0]),
     )
     spec.update(backup_dir=dict(type="path"), backup_keep=dict(type="int", default=DEFAULT_KEEP), journal=dict(type="path"))
     spec.update(archive_limits_argument_spec())
@@ -363,10 +457,18 @@ def import_request(item, prefix):
     if not workflow_id and not name:
         raise PlanError("%sworkflow_id or %sname is required: the workflow to import into, or the name of a new one"
                         % (prefix, prefix))
+    for option, value in (("workflow_id", workflow_id), ("name", name)):
+        if value and MASK in value:
+            raise PlanError("%s%s %r holds %s, a mask from some output, not an identity: give the real %s"
+                            % (prefix, option, value, MASK, option))
+    try:
+        baseline = decoded(item.get("baseline"), prefix + "baseline")
+    except BaselineError as exc:
+        raise PlanError(str(exc))
     return ImportRequest(src=text(item.get("src"), prefix + "src", required=True), workflow_id=workflow_id, name=name,
                          flow_id=text(item.get("flow_id"), prefix + "flow_id"),
                          env_variables=item.get("env_variables"), secret_values=item.get("secret_values"),
-                         option_prefix=prefix)
+                         option_prefix=prefix, baseline=baseline)
 
 
 def plan_imports(params, known_secrets=None):
@@ -379,7 +481,6 @@ def plan_imports(params, known_secrets=None):
         classifier = classifier_from_params(params)
     except ClassifierError as exc:
         raise PlanError(str(exc))
-    use_classifier(classifier)
     if params["workflows"] is None:
         requests = [import_request(params, "")]
     else:
@@ -387,7 +488,7 @@ def plan_imports(params, known_secrets=None):
     options = ImportOptions(ignore_keys=tuple(params["ignore_keys"]), force=params["force"],
                             file_context=params["file_context"], chunk_size=params["chunk_size"], deploy=params["deploy"],
                             backup=backup_settings(params), carry_source_secrets=params["carry_source_secrets"],
-                            classifier=classifier, known_secrets=known_secrets,
+                            classifier=classifier, known_secrets=known_secrets, target_edits=params["target_edits"],
                             archive_limits=ExtractOptions(**archive_limits_from(params)),
                             journal=CreationJournal(params["journal"]) if params.get("journal") else None)
     return requests, options
@@ -397,7 +498,7 @@ def main():
     module = KoreaiModule(
         argument_spec(),
         mutually_exclusive=[("src", "workflows"), ("workflow_id", "workflows"), ("name", "workflows"),
-                            ("env_variables", "workflows"), ("secret_values", "workflows")],
+                            ("env_variables", "workflows"), ("secret_values", "workflows"), ("baseline", "workflows")],
         required_one_of=[("src", "workflows")],
     )
     try:

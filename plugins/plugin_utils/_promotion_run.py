@@ -21,7 +21,8 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors impo
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import definition_digest, load_source
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._reports import FAILED_OUTCOMES
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._promotion_options import promotion_argument_spec
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._secret_fill import json_or_data
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._classifier import ClassifierError, classifier_from_params
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._structured import NotJson, json_or_data
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils import _promotion_state as promotion
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ci_files import write_ci_reports
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import (
@@ -42,8 +43,9 @@ DEPLOY_MODULE = "koreai.ai_for_process.workflow_deploy"
 AWX_VARS = ("awx_job_id", "tower_job_id")
 CONNECTION_OPTIONS = tuple(connection_argument_spec())
 CONNECTION_SETTINGS = ("host", "api_key", "validate_certs", "ca_path", "kind")
-CLASSIFIER_OPTIONS = ("secret_keys", "not_secret_keys", "secret_value_patterns")
+CLASSIFIER_OPTIONS = ("secret_keys", "not_secret_keys", "secret_value_patterns", "secrets_file")
 RUNNER_OPTIONS = ("concurrency", "wait_timeout", "poll_interval", "max_jobs")
+IMPORT_ITEM_KEYS = ("name", "src", "workflow_id", "env_variables", "secret_values", "baseline")
 ARGUMENT_SPEC = promotion_argument_spec()
 ARGUMENT_DEFAULTS = {name: option.get("default") for name, option in ARGUMENT_SPEC.items()}
 
@@ -83,6 +85,7 @@ class PromotionRun:
         self.drift = args["mode"] == "drift"
         self.check_mode = action.check_mode or self.drift
         self.store = None
+        self.classifier = None
         self.stored_ids = {}
         self.warnings = []
         self.diffs = []
@@ -95,6 +98,7 @@ class PromotionRun:
                     "(promote_workflows_hosts): nothing to promote into it" % self.environment}
         connection = self._connection()
         paths = promotion_paths(self.args, self.environment, self._base(), self.check_mode)
+        self.classifier = self._classifier(paths["base"])
         given = self._given(paths["base"])
         self.store = EnvironmentStore(self.action.loader, paths, self._git(paths))
         if not self.check_mode:
@@ -165,15 +169,26 @@ class PromotionRun:
         if isinstance(value, (dict, list)):
             return value
         text = str(value).strip()
-        if text.startswith(("{", "[")):
-            try:
-                return json_or_data(text)
-            except ValueError as exc:
-                raise StoreError("%s[%s] is not valid JSON: %s" % (option, name, exc)) from None
+        try:
+            parsed = json_or_data(text, "%s[%s]" % (option, name))
+        except NotJson as exc:
+            raise StoreError(str(exc)) from None
+        if parsed is not text:
+            return parsed
         path = resolve(text, base)
         if not os.path.isfile(path):
             raise StoreError("%s[%s]: %s is not a file (relative paths resolve against %s)" % (option, name, text, base))
         return VaultFile(self.action.loader, path, holds_secrets=True).read()
+
+    def _classifier(self, base):
+        """The classifier the import uses (its options, the project's secrets file resolved against the base): the
+        digest of the tree is computed with it, so that every environment's digest of one content is the same."""
+        if self.args["secrets_file"]:
+            self.args["secrets_file"] = resolve(self.args["secrets_file"], base)
+        try:
+            return classifier_from_params({name: self.args[name] for name in CLASSIFIER_OPTIONS})
+        except ClassifierError as exc:
+            raise StoreError(str(exc)) from None
 
     def _git(self, paths):
         if not self.args["git_push"]:
@@ -209,7 +224,7 @@ class PromotionRun:
     def _digest(self, src):
         """The digest of a workflow's reviewed content (None when the source cannot be read: the import says why)."""
         try:
-            return definition_digest(load_source(src), self.args["ignore_keys"])
+            return definition_digest(load_source(src), self.args["ignore_keys"], self.classifier)
         except KoreaiError:
             return None
 
@@ -311,11 +326,11 @@ class PromotionRun:
         """workflow_import of the batch; its results, one per entry, in the batch's order."""
         if not batch:
             return []
-        extra = {"workflows": [{key: entry[key] for key in ("name", "src", "workflow_id", "env_variables", "secret_values")
-                                if key in entry} for entry in batch],
+        extra = {"workflows": [{key: entry[key] for key in IMPORT_ITEM_KEYS if entry.get(key) not in (None, "")}
+                               for entry in batch],
                  "deploy": self.args["deploy"] and not self.drift, "ignore_keys": self.args["ignore_keys"],
-                 "carry_source_secrets": self.args["carry_source_secrets"]}
-        extra.update({name: self.args[name] for name in CLASSIFIER_OPTIONS})
+                 "carry_source_secrets": self.args["carry_source_secrets"], "target_edits": self.args["target_edits"]}
+        extra.update({name: self.args[name] for name in CLASSIFIER_OPTIONS if self.args[name] not in (None, "")})
         if paths.get("backup_dir"):
             extra["backup_dir"] = paths["backup_dir"]
         if not self.check_mode:

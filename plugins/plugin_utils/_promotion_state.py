@@ -11,6 +11,8 @@ An environment's state records, per workflow name:
 
 - ``source_digest``: the digest of the reviewed content the environment holds (``definition_digest`` of the tree);
 - ``imported``: whether that content is in place; ``deployed``: whether its last deploy succeeded (None: not asked);
+- ``baseline``: digests of the plain values the last import brought (no value itself), so that the next import tells
+  a value the target changed since from one the source changed;
 - ``pending_id``: the id a server named for a creation not confirmed yet (a failed import, or a run that died);
 - ``sent``: when a creation was sent whose answer was never read, so the server may hold it without anybody knowing
   its id: the next run does not create that workflow again unless told how.
@@ -100,9 +102,12 @@ def build_batch(workflows, src, ids, state, given):
     for item in workflows:
         name = item["name"]
         entry = {"name": name, "src": item.get("src") or source_of(name, src)}
-        workflow_id = ids.get(name) or state.get(name, {}).get("pending_id")
+        record = state.get(name, {})
+        workflow_id = ids.get(name) or record.get("pending_id")
         if workflow_id:
             entry["workflow_id"] = workflow_id
+        if ids.get(name) and record.get("baseline"):
+            entry["baseline"] = record["baseline"]  # what the last promotion brought: the target's own edits show
         for option, values in given.items():
             if name in values:
                 entry[option] = values[name]
@@ -192,7 +197,11 @@ def record_of(entry, result, deployed_later, previous, deploy):
         deployed = bool(result.get("deployed")) if deploy else None
     else:
         deployed = deployed_later if deployed_later is not None else previous.get("deployed")
-    return {"source_digest": digest, "imported": True, "deployed": deployed}
+    record = {"source_digest": digest, "imported": True, "deployed": deployed}
+    baseline = result.get("baseline") or previous.get("baseline")
+    if baseline:
+        record["baseline"] = refuse_masked(baseline, "the baseline of %s" % entry["name"])
+    return record
 
 
 def next_state(ids, state, batch, results, deployed_later, deploy):

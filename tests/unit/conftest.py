@@ -21,6 +21,8 @@ _RUNNING = {}
 _TEMP_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "output", ".tmp", "pytest")
 os.makedirs(_TEMP_ROOT, exist_ok=True)
 os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", os.path.normpath(_TEMP_ROOT))
+# Hypothesis keeps its caches below the same root, not in the directory the tests run from.
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.normpath(os.path.join(_TEMP_ROOT, "..", "hypothesis")))
 
 
 def start_emulator():

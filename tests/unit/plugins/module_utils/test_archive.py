@@ -18,6 +18,7 @@ from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive imp
 )
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import file_sha256
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import DownloadError, UnsafeArchive
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._classifier import DEFAULT_CLASSIFIER
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._redaction import find_unredacted
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import PLACEHOLDER
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._tree_writer import STATE_FILE
@@ -156,7 +157,7 @@ def test_inspect_archive_rejects_corrupt_deflate_stream(tmp_path):
 def test_diff_of_two_exports_of_one_revision_is_empty(client, tmp_path):
     export_to(client, "a-0001", tmp_path / "one.zip")
     export_to(client, "a-0001", tmp_path / "two.zip")
-    diff = archive_diff(str(tmp_path / "one.zip"), str(tmp_path / "two.zip"), "dest.zip")
+    diff = archive_diff(str(tmp_path / "one.zip"), str(tmp_path / "two.zip"), "dest.zip", DEFAULT_CLASSIFIER)
     assert diff == {"before_header": "dest.zip", "after_header": "dest.zip", "prepared": ""}
 
 
@@ -166,7 +167,7 @@ def test_diff_after_bump_hides_env_values_but_shows_they_changed(emulator, clien
     emulator.bump("dev", "a-0001")
     new_values = env_values(emulator.expected("dev", "a-0001"))
     export_to(client, "a-0001", tmp_path / "new.zip")
-    prepared = archive_diff(str(tmp_path / "old.zip"), str(tmp_path / "new.zip"), "x")["prepared"]
+    prepared = archive_diff(str(tmp_path / "old.zip"), str(tmp_path / "new.zip"), "x", DEFAULT_CLASSIFIER)["prepared"]
     lines = prepared.splitlines()
     assert "~ member changed: env_variables.json (values hidden: it may hold secrets)" in lines
     assert "~ member changed: flow_definition.json" in lines
@@ -186,7 +187,7 @@ def test_diff_finds_the_env_member_whatever_its_spelling(tmp_path, member):
         {"name": "DB_URL", "value": "postgres://old-db"}, {"name": "SAME", "value": "kept-value"}]})})
     new = write_zip(tmp_path / "new.zip", {member: json.dumps({"variables": [
         {"name": "DB_URL", "value": "postgres://new-db"}, {"name": "SAME", "value": "kept-value"}]})})
-    prepared = archive_diff(old, new, "x")["prepared"]
+    prepared = archive_diff(old, new, "x", DEFAULT_CLASSIFIER)["prepared"]
     for value in ("old-db", "new-db", "kept-value"):
         assert value not in prepared
     assert '"name": "DB_URL"' in prepared and '+      "value": "<hidden, changed>"' in prepared
@@ -201,7 +202,7 @@ def test_diff_hides_secret_keys_in_every_member(tmp_path):
                                            "config/tokens.json": '{"accessToken": "s3cr3t-new", "api_key": "k-same"}',
                                            "flow.json": '{"auth": {"clientSecret": "cs-new", "Password": "pw", "url": "v"}}',
                                            "env_variables.json": '{"v": "added-secret"}'})
-    prepared = archive_diff(old, new, "x")["prepared"]
+    prepared = archive_diff(old, new, "x", DEFAULT_CLASSIFIER)["prepared"]
     lines = prepared.splitlines()
     assert lines[0] == "~ member changed: a.json"
     assert '-  "k": 1,' in lines and '+  "k": 2,' in lines
@@ -222,17 +223,17 @@ def test_diff_never_shows_non_json_or_large_members(tmp_path):
     old = write_zip(tmp_path / "old.zip", {"notes.txt": "password=hunter2", "bad.json": "{token: old}", "big.json": big})
     new = write_zip(tmp_path / "new.zip", {"notes.txt": "password=hunter3", "bad.json": "{token: new}",
                                            "big.json": big.replace('"t"', '"u"')})
-    lines = archive_diff(old, new, "x")["prepared"].splitlines()
+    lines = archive_diff(old, new, "x", DEFAULT_CLASSIFIER)["prepared"].splitlines()
     assert lines == ["~ member changed: %s (not shown: not JSON, or larger than 65536 bytes)" % name
                      for name in ("bad.json", "big.json", "notes.txt")]
 
 
 def test_diff_against_no_previous_file(client, tmp_path):
     export_to(client, "a-0001", tmp_path / "new.zip")
-    prepared = archive_diff(None, str(tmp_path / "new.zip"), "x")["prepared"]
+    prepared = archive_diff(None, str(tmp_path / "new.zip"), "x", DEFAULT_CLASSIFIER)["prepared"]
     assert prepared.splitlines() == ["+ member added: app_definition.json", "+ member added: env_variables.json",
                                      "+ member added: flow_definition.json"]
-    assert archive_diff(str(tmp_path / "missing.zip"), str(tmp_path / "new.zip"), "x")["prepared"] == prepared
+    assert archive_diff(str(tmp_path / "missing.zip"), str(tmp_path / "new.zip"), "x", DEFAULT_CLASSIFIER)["prepared"] == prepared
 
 
 def zip_with(path, info, data=b"x"):
@@ -406,7 +407,7 @@ def test_extract_archive_writes_a_redacted_tree_and_keeps_the_archive_complete(e
             for value in served:
                 assert value.encode() not in content
                 assert hashlib.sha256(value.encode()).hexdigest().encode() not in content
-    assert find_unredacted(str(root)) == []
+    assert find_unredacted(str(root), DEFAULT_CLASSIFIER) == []
     with zipfile.ZipFile(archive) as original:
         assert all(value.encode() in original.read("env_variables.json") for value in served)
     assert not extract_archive(str(archive), str(root), False).changed

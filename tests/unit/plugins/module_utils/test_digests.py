@@ -7,6 +7,7 @@ import hashlib
 import json
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import ExtractOptions, extract_archive, inspect_archive
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._classifier import DEFAULT_CLASSIFIER
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import (
     canonical_json, file_sha256, framed, pretty_json, sha256_hex, sha256_hex_pair,
 )
@@ -36,7 +37,7 @@ def test_archive_digests_are_pinned(tmp_path):
 
 def test_definition_digest_is_pinned():
     members = {"flow": Member("flow_definition.json", FLOW), "app": Member("app_definition.json", APP)}
-    assert definition_digest(members, DEFAULT_IGNORE_KEYS) == "13fb01e5e2b36db818f20862d7d5b90b7b5e52de76fc8132648ba84952f27bb7"
+    assert definition_digest(members, DEFAULT_IGNORE_KEYS, DEFAULT_CLASSIFIER) == "13fb01e5e2b36db818f20862d7d5b90b7b5e52de76fc8132648ba84952f27bb7"
 
 
 def test_manifest_bytes_are_pinned(tmp_path):

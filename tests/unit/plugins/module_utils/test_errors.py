@@ -10,10 +10,10 @@ from urllib.parse import quote
 import pytest
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import (
-    MASK, ApiError, KoreaiError, RateLimited, scrub,
+    MASK, ApiError, KoreaiError, Masker, RateLimited, scrub,
 )
 
-KEY = "kg-A\nkg-B"
+KEY = "kg-AAAA1111\nkg-BBBB2222"
 PLAIN_KEY = "kg-5ecret/Value+1=="
 
 
@@ -24,12 +24,12 @@ PLAIN_KEY = "kg-5ecret/Value+1=="
     "body %s" % json.dumps({"key": KEY}),
     "url ?key=%s" % quote(KEY, safe=""),
     "url ?key=%s" % quote(KEY, safe="").lower(),
-    "one line of it: kg-B",
+    "one line of it: kg-BBBB2222",
 ])
 def test_scrub_removes_every_spelling_of_a_key_with_a_line_break(text):
     scrubbed = scrub(text, [KEY])
     assert MASK in scrubbed
-    for piece in ("kg-A", "kg-B"):
+    for piece in ("kg-AAAA1111", "kg-BBBB2222"):
         assert piece not in scrubbed
 
 
@@ -78,3 +78,20 @@ def test_rate_limited_is_an_api_error_with_retry_after():
     assert isinstance(error, ApiError) and isinstance(error, KoreaiError)
     assert error.status == 429 and error.retry_after == 7.5
     assert error.details["http_status"] == 429
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("invoice-approval: the approval step", "invoice-approval: the %s step" % MASK),  # kept name, masked value
+    ("approval-token-long and approval", "%s and %s" % (MASK, MASK)),  # the longest secret at a position wins
+    ("prefix-invoice-approval", "prefix-invoice-approval"),
+    ("appr and approva", "appr and approva"),
+])
+def test_scrub_masks_values_but_inside_kept_texts(text, expected):
+    assert scrub(text, ["approval", "approval-token-long", "abc"], keep=["invoice-approval"]) == expected
+
+
+def test_a_masker_built_once_serves_many_calls_and_ignores_spellings_too_short_to_mean_a_secret():
+    masker = Masker(["s3cr3t-value", "ab1"], keep=["job-s3cr3t-value-7"])
+    assert scrub({"msg": "s3cr3t-value ab1", "name": "job-s3cr3t-value-7"}, masker) == {
+        "msg": "%s ab1" % MASK, "name": "job-s3cr3t-value-7"}
+    assert not Masker(["ab1", None, ""])

@@ -29,8 +29,9 @@ def export(emulator, env, dest, ids, **args):
     """Export ids from env into dest (extract_to under dest/extracted); return {workflow_id: result}."""
     module = module_for(workflow_export.argument_spec(), emulator, env, dest=str(dest),
                         workflows=[{"workflow_id": wid} for wid in ids], **args)
+    options = workflow_export.extract_options_from(module.params)
     results, _elapsed = module.run_operation(
-        lambda client, settings: ExportOperation(module, client, settings), plan_requests(module.params))
+        lambda client, settings: ExportOperation(module, client, settings, extract_options=options), plan_requests(module.params))
     return {result["workflow_id"]: result for result in results}
 
 

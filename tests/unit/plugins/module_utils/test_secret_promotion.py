@@ -14,6 +14,7 @@ import json
 import pytest
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import MASK
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._validation import PlanError
 from ansible_collections.koreai.ai_for_process.plugins.modules import workflow_import
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import patch_module_args
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.test_promotion import FAST, export, import_
@@ -137,12 +138,26 @@ def test_given_values_win_and_carry_is_an_explicit_opt_in(integrations, tmp_path
     assert secrets_of(integrations, "dev")["bearer"] in json.dumps(stored(integrations, "prod"))
 
 
-def test_a_new_workflow_needs_its_secrets_given(integrations, tmp_path):
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_a_new_workflow_refusal_lists_missing_values_that_secret_values_takes_verbatim(integrations, tmp_path, check_mode):
+    """The refusal's missing_values, given back with values, make the same import succeed, plan and apply alike."""
     exported = export(integrations, "dev", tmp_path, [WID])[WID]
-    (refused,) = import_(integrations, "staging", src=exported["dest"], name="fresh")
-    assert refused["failed"] and "environment variables BASE_URL, API_TOKEN have no value" in refused["msg"] and "env_variables" in refused["msg"]
-    assert "flow/nodes/crm-1/settings/headers/Authorization/value" in refused["msg"] and "in secret_values" in refused["msg"]
+    (refused,) = import_(integrations, "staging", check_mode=check_mode, src=exported["dest"], name="fresh")
+    missing = refused["missing_values"]
+    assert refused["failed"] and {"env/BASE_URL", "env/API_TOKEN"} <= set(missing), refused
+    assert "flow/nodes/crm-1/settings/headers/Authorization/value" in missing
+    assert all(pointer in refused["msg"] for pointer in missing) and "in secret_values" in refused["msg"]
     assert "S3CR3T" not in refused["msg"] and integrations.stats()["uploads"] == 0
+    given = {pointer: "staging-given-" + pointer.rpartition("/")[2] for pointer in missing}
+    (result,) = import_(integrations, "staging", check_mode=check_mode, src=exported["dest"], name="fresh",
+                        secret_values=given)
+    assert (result["failed"], result["changed"], result["created"]) == (False, True, True), result["msg"]
+    assert result["missing_values"] == []
+    if not check_mode:
+        created = integrations.workflow("staging", result["workflow_id"])["members"]
+        variables = {item["key"]: item["value"] for item in created["env_variables.json"]["variables"]}
+        assert variables == {"BASE_URL": "staging-given-BASE_URL", "API_TOKEN": "staging-given-API_TOKEN"}
+        assert "S3CR3T-dev" not in json.dumps(created)
 
 
 def bad_source_tree(tmp_path, emulator):
@@ -165,7 +180,7 @@ def test_the_plan_fails_exactly_where_the_apply_fails(integrations, tmp_path):
         dict(src=exported["dest"], workflow_id=WID, env_variables={"variables": "x"}),
         dict(src=exported["dest"], workflow_id=WID, env_variables=5),
         dict(src=exported["dest"], workflow_id=WID, secret_values={"flow/nodes/nope/password": "x"}),
-        dict(src=exported["dest"], workflow_id=WID, secret_values={"env/API_TOKEN": "x"}),
+        dict(src=exported["dest"], workflow_id=WID, secret_values={"vars/API_TOKEN": "x"}),
         dict(src=bad_source_tree(tmp_path, integrations), workflow_id=WID),
         dict(src=exported["dest"], name="brand-new"),
     ]
@@ -175,8 +190,8 @@ def test_the_plan_fails_exactly_where_the_apply_fails(integrations, tmp_path):
     assert [result["failed"] for result in plan] == [False] + [True] * 7
     assert [result["msg"] for result in plan[1:]] == [result["msg"] for result in applied[1:]]
     for result, expected in zip(plan[1:], ["env_variables must be", "every item of variables", "got a int",
-                                           "matches no secret value", "must start with flow/ or app/",
-                                           "no id, key or name", "environment variables BASE_URL, API_TOKEN"]):
+                                           "matches no secret value", "must start with flow/, app/, env/",
+                                           "no id, key or name", "env/BASE_URL, env/API_TOKEN"]):
         assert expected in result["msg"] and "workflows[" in result["msg"]
     assert applied[0]["failed"] is False and integrations.stats()["imports"] == 1
 
@@ -231,14 +246,13 @@ def test_given_values_of_the_wrong_shape_fail_before_any_request(integrations, t
     assert len(integrations.log()) == before
 
 
-@pytest.mark.parametrize("option, message", [("env_variables", "env_variables is not valid JSON (maximum recursion depth"),
-                                             ("secret_values", "secret_values must be a mapping of pointer to value")])
-def test_json_text_nested_too_deeply_is_refused_as_any_text_that_is_not_json(integrations, tmp_path, capsys, option, message):
+@pytest.mark.parametrize("option", ["env_variables", "secret_values"])
+def test_json_text_nested_too_deeply_is_refused_as_any_text_that_is_not_json(integrations, tmp_path, capsys, option):
     exported = export(integrations, "dev", tmp_path, [WID])[WID]
     out = run_module(capsys, dict(FAST, host=integrations.url, api_key=integrations.keys["staging"], src=exported["dest"],
                                   workflow_id=WID, **{option: "[" * 100000}))
     result = json.loads(out)
-    assert result["failed"] is True and message in result["msg"], result["msg"]
+    assert result["failed"] is True and "%s is not valid JSON (it nests too deeply)" % option in result["msg"], result["msg"]
 
 
 @pytest.mark.parametrize("given", [{"API_TOKEN": "<redacted:koreai>"},
@@ -252,3 +266,94 @@ def test_a_placeholder_given_as_a_value_is_refused_and_never_uploaded(integratio
                         workflow_id=WID, env_variables=given)
     assert result["failed"] is True and "placeholder" in result["msg"], result["msg"]
     assert integrations.stats()["uploads"] == uploads_before
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_a_placeholder_on_the_target_is_no_value_and_the_refusal_names_secret_values(integrations, tmp_path, check_mode):
+    """A target holding a placeholder (a redacted tree imported by hand) gives no value: the pointer is missing."""
+    exported = export(integrations, "dev", tmp_path, [WID])[WID]
+    flow = copy.deepcopy(stored(integrations, "staging")[FLOW])
+    crm = next(node for node in flow["nodes"] if node.get("id") == "crm-1")
+    crm["settings"]["headers"][1]["value"] = "<redacted:koreai>"
+    integrations.edit("staging", WID, FLOW, document=flow)
+    (refused,) = import_(integrations, "staging", check_mode=check_mode, src=exported["dest"], workflow_id=WID)
+    pointer = "flow/nodes/crm-1/settings/headers/Authorization/value"
+    assert refused["failed"] and refused["missing_values"] == [pointer], refused
+    assert "%s (the target holds a placeholder there)" % pointer in refused["msg"] and "in secret_values" in refused["msg"]
+    (given,) = import_(integrations, "staging", check_mode=check_mode, src=exported["dest"], workflow_id=WID,
+                       secret_values={pointer: "Bearer staging-given-after-placeholder"})
+    assert given["failed"] is False, given["msg"]
+
+
+def with_metadata(emulator, env, workflow_id):
+    """The env member of a workflow with metadata beside its variables, as real exports carry it."""
+    members = emulator.workflow(env, workflow_id)["members"]
+    document = {"workflowId": workflow_id, "environment": env, "revision": 1, "names": ["BASE_URL", "API_TOKEN"],
+                "variables": members["env_variables.json"]["variables"]}
+    emulator.edit(env, workflow_id, "env_variables.json", document=document)
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_a_new_workflow_whose_env_member_carries_metadata_needs_its_variables_only(emulator, tmp_path, check_mode):
+    with_metadata(emulator, "dev", "a-0003")
+    exported = export(emulator, "dev", tmp_path, ["a-0003"], extract_to=str(tmp_path / "tree"))["a-0003"]
+    tree_env = json.loads((tmp_path / "tree" / "a-0003" / "env_variables.json").read_text())
+    assert (tree_env["workflowId"], tree_env["environment"], tree_env["revision"]) == ("a-0003", "dev", 1)
+    (refused,) = import_(emulator, "staging", check_mode=check_mode, src=exported["dest"], name="with-metadata")
+    assert refused["missing_values"] == ["env/BASE_URL", "env/API_TOKEN"], refused["msg"]
+    (created,) = import_(emulator, "staging", check_mode=check_mode, src=str(tmp_path / "tree" / "a-0003"),
+                         name="with-metadata", env_variables={"BASE_URL": "https://staging.invalid", "API_TOKEN": "st-tok-1"})
+    assert (created["failed"], created["created"]) == (False, True), created["msg"]
+    if not check_mode:
+        env = emulator.workflow("staging", created["workflow_id"])["members"]["env_variables.json"]
+        assert {item["key"]: item["value"] for item in env["variables"]} == {"BASE_URL": "https://staging.invalid",
+                                                                             "API_TOKEN": "st-tok-1"}
+
+
+def shapes_node(env):
+    """A node holding each shape a classifier once missed, with the values of env."""
+    return {"id": "shapes-1", "type": "apiNode", "settings": {
+        "url": "https://notify.example.invalid/notify?channel=ops&access_token=qt-%s-f495-notify" % env,
+        "webhook": "https://hooks.slack.com/services/T0%s/B0%s/XX%sXX" % (env, env, env),
+        "smtp": {"host": "smtp.example.invalid", "pass": "smtp-pass-%s" % env},
+        "headers": [{"key": "X-Auth", "value": "x-auth-%s" % env}, {"key": "Accept", "value": "application/json"}],
+        "hmacKey": "hmac-%s-key" % env, "salt": "salt-%s-value" % env, "auth": "svc:Pa55word-%s!" % env,
+        "args": ["--user", "svc", "--password", "hunter2-%s" % env], "timeoutMs": 3000}}
+
+
+def test_every_shape_round_trips_tree_to_staging_and_prod_keeping_each_environments_values(integrations, tmp_path):
+    for env in ("dev", "staging", "prod"):
+        flow = copy.deepcopy(stored(integrations, env)[FLOW])
+        flow["nodes"].append(shapes_node(env))
+        integrations.edit(env, WID, FLOW, document=flow)
+    export(integrations, "dev", tmp_path, [WID], extract_to=str(tmp_path / "tree"))
+    tree = (tmp_path / "tree" / WID / FLOW).read_text()
+    for value in ("qt-dev", "XXdevXX", "smtp-pass-dev", "x-auth-dev", "hmac-dev", "salt-dev", "Pa55word-dev", "hunter2-dev"):
+        assert value not in tree, value
+    for kept in ("https://notify.example.invalid/notify?channel=ops&access_token=", "https://hooks.slack.com/services/",
+                 "smtp.example.invalid", "application/json", "--password"):
+        assert kept in tree, kept
+    for env in ("staging", "prod"):
+        before = next(node for node in stored(integrations, env)[FLOW]["nodes"] if node.get("id") == "shapes-1")
+        (result,) = import_(integrations, env, src=str(tmp_path / "tree" / WID), workflow_id=WID)
+        assert result["failed"] is False, result["msg"]
+        after = next(node for node in stored(integrations, env)[FLOW]["nodes"] if node.get("id") == "shapes-1")
+        assert after == before == shapes_node(env)
+
+
+@pytest.mark.parametrize("args", [dict(secret_values={"flow/nodes/db-1/settings/pwd": "********"}),
+                                  dict(env_variables={"API_TOKEN": "tok-********"}),
+                                  dict(env_variables={"variables": [{"key": "API_TOKEN",
+                                                                     "value": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"}]})])
+def test_a_mask_copied_from_output_is_never_taken_for_a_value(integrations, tmp_path, args):
+    exported = export(integrations, "dev", tmp_path, [WID])[WID]
+    before = len(integrations.log())
+    (result,) = import_(integrations, "staging", src=exported["dest"], workflow_id=WID, **args)
+    assert result["failed"] and "holds " in result["msg"] and "give the value itself" in result["msg"], result["msg"]
+    assert len(integrations.log()) == before
+
+
+@pytest.mark.parametrize("args", [dict(workflow_id="a-********"), dict(name="invoice-********")])
+def test_a_mask_copied_from_output_is_never_taken_for_an_identity(integrations, args):
+    with pytest.raises(PlanError, match=r"holds \*{8}, a mask from some output, not an identity"):
+        import_(integrations, "staging", src="s", **args)

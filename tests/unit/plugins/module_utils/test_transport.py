@@ -32,11 +32,12 @@ GALAXY_YML = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "ga
 FILES = {"flow": "f-1", "app": "f-2", "env": "f-3"}
 
 
-def run_export(emulator, dest, workflow_id="a-0001", options=None, **args):
-    """Run the export operation for one workflow into the directory dest, like the module; return its result."""
+def run_export(emulator, dest, workflow_id="a-0001", options=None, item=None, **args):
+    """Run the export operation for one workflow (more of its options in item) into the directory dest, like the module;
+    return its result."""
     base = dict(host=emulator.url, api_key=emulator.keys["dev"], poll_interval=0.05, wait_timeout=10, retries=1, timeout=5)
     base.update({"dest": str(dest)} if dest else {})
-    with patch_module_args(dict(base, workflows=[{"workflow_id": workflow_id}], **args)):
+    with patch_module_args(dict(base, workflows=[dict(item or {}, workflow_id=workflow_id)], **args)):
         module = KoreaiModule(workflow_export.argument_spec(), add_file_common_args=True)
     results, _elapsed = module.run_operation(
         lambda client, settings: ExportOperation(module, client, settings, extract_options=options or ExtractOptions()),
@@ -271,11 +272,34 @@ def test_a_finished_export_returns_the_download_url_without_its_query(emulator, 
     assert "X-Amz-Signature" in api_log(emulator, method="GET", path_part="/exports/")[0]["query"]
 
 
-def test_an_export_that_does_not_wait_returns_the_whole_download_url_to_resume_with(emulator, tmp_path):
-    emulator.fault("a-0001", "job_signed_url")
-    result = run_export(emulator, None, wait=False)
-    assert not result["failed"], result["msg"]
-    assert "?X-Amz-Signature=sig-" in result["download_url"]
+def test_an_export_that_does_not_wait_returns_no_signature_and_resumes_by_its_dock_status_id(emulator, tmp_path):
+    """The docs' sample shape gives the URL only when the job starts: a resume by dock status id exports again."""
+    emulator.config(shape="sample")
+    emulator.fault("a-0001", "job_signed_url", times=2)
+    started = run_export(emulator, None, wait=False)
+    assert not started["failed"] and started["dock_status_id"], started["msg"]
+    assert "Signature" not in json.dumps(started) and "?" not in started["download_url"]
+    resumed = run_export(emulator, tmp_path, item={"dock_status_id": started["dock_status_id"]})
+    assert (resumed["failed"], resumed["changed"]) == (False, True), resumed["msg"]
+    assert "Signature" not in json.dumps(resumed)
+    assert len(api_log(emulator, method="POST", path_part="/export")) == 2  # the resumed job had no URL to fetch
+
+
+def test_a_resume_whose_dock_status_gives_the_url_starts_no_new_export(emulator, tmp_path):
+    emulator.config(shape="status_url")
+    started = run_export(emulator, None, wait=False)
+    resumed = run_export(emulator, tmp_path, item={"dock_status_id": started["dock_status_id"]})
+    assert (resumed["failed"], resumed["changed"]) == (False, True), resumed["msg"]
+    assert len(api_log(emulator, method="POST", path_part="/export")) == 1
+
+
+@pytest.mark.parametrize("fault", ["download_403", "download_410", "download_404"])
+def test_a_failed_download_of_a_signed_url_shows_no_signature(emulator, tmp_path, fault):
+    emulator.fault("a-0001", "job_signed_url", times=3)
+    emulator.fault("a-0001", fault, times=3)
+    result = run_export(emulator, tmp_path)
+    assert result["failed"] and "expired" in result["msg"], result["msg"]
+    assert "Signature" not in json.dumps(result) and "sig-" not in json.dumps(result)
 
 
 # --- digests that cannot test guesses --------------------------------------------------------------
