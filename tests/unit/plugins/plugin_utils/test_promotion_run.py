@@ -191,7 +191,7 @@ def test_the_plan_counts_the_redeploys_a_failed_deploy_left(project):
 
 def test_a_failed_publish_to_the_git_store_fails_the_environment_and_releases_the_lock(project, monkeypatch):
     class FailingStore:
-        tip = None
+        tip, top = None, ""  # every file is the checkout's
 
         def __init__(self, *args, **kwargs):
             pass
@@ -215,7 +215,7 @@ def test_a_plan_with_the_git_store_reads_the_tip_and_publishes_nothing(project, 
     published = []
 
     class RecordingStore:
-        tip = None
+        tip, top = None, ""  # every file is the checkout's
 
         def __init__(self, *args, **kwargs):
             pass
