@@ -52,7 +52,8 @@ def created(ids):
             journal.sending(item["name"])
             journal.created(item["name"], ids[item["name"]], "ds-" + item["name"])
             results.append({"changed": True, "created": True, "status": "SUCCESS", "deployed": True, "outcome": "created",
-                            "workflow_id": "********", "dock_status_id": "ds-" + item["name"]})
+                            "workflow_id": "********", "dock_status_id": "ds-" + item["name"],
+                            "baseline": "v1:" + item["name"]})
         return {"results": results}
     return reply
 
@@ -111,6 +112,18 @@ def test_new_ids_come_from_the_journal_never_from_masked_output(project):
     assert [entry["workflow_id"] for entry in result["results"]] == ["a-1", "a-2"]
     assert not (project / "exports" / "ids" / "staging.journal").exists()
     assert "********" not in json.dumps(result) and "********" not in (project / "exports" / "ids" / "staging.state.yml").read_text()
+
+
+def test_each_workflows_baseline_is_kept_and_given_back_with_the_secrets_file_resolved(project):
+    (project / "secrets.yml").write_text("not_secret: [flow/nodes/*/prompt]\n")
+    promote(FakeAction({IMPORT: created({"wf-1": "a-1", "wf-2": "a-2"})}), project, arguments(secrets_file="secrets.yml"))
+    state = read(project / "exports" / "ids" / "staging.state.yml")["workflows"]
+    assert [state[name]["baseline"] for name in ("wf-1", "wf-2")] == ["v1:wf-1", "v1:wf-2"]
+    action = FakeAction({IMPORT: unchanged})
+    promote(action, project, arguments(secrets_file="secrets.yml", target_edits="refuse"))
+    (_name, args, _check), = action.calls
+    assert [item["baseline"] for item in args["workflows"]] == ["v1:wf-1", "v1:wf-2"]
+    assert (args["secrets_file"], args["target_edits"]) == (str(project / "secrets.yml"), "refuse")
 
 
 def test_an_unchanged_rerun_writes_nothing(project):
