@@ -7,7 +7,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._reports import (
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.reports import (
     ReportError, count_by_environment, export_summary, normalise_rows, promotion_summary, render_junit, render_markdown,
     result_rows,
 )

@@ -72,7 +72,7 @@ import os
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._connection import (
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.connection import (
     ConnectionSettingError, resolve_connection,
 )
 

@@ -65,8 +65,8 @@ import os
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._redaction import find_unredacted
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._classifier import ClassifierError, classifier_from_params
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets.redaction import find_unredacted
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets.classifier import ClassifierError, classifier_from_params
 
 
 class LookupModule(LookupBase):

@@ -21,15 +21,16 @@ import time
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.validation import check_required_one_of
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._connection import (
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.connection import (
     ConnectionSettingError, connection_argument_spec, connection_problems, connection_warnings, module_connection,
 )
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._http_lib import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport import client_from_params
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError, Masker, scrub
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._given_secrets import MIN_SCRUBBED_LENGTH
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import RUNNER_DEFAULTS, check_runner_options
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Runner, Settings
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.requests_lib import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.client import client_from_params
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.errors import KoreaiError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.masking import Masker, scrub
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets.given import MIN_SCRUBBED_LENGTH
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs.runner_options import RUNNER_DEFAULTS, check_runner_options
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs.runner import Runner, Settings
 
 
 IDENTITY_FIELDS = frozenset((

@@ -96,11 +96,11 @@ document:
   type: dict
 """
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._downloads import signing_values
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import read_dock_status
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.downloads import signing_values
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.errors import KoreaiError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs.dock_status import read_dock_status
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._urls import display_url
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.urls import display_url
 
 
 def main():

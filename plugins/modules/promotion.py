@@ -263,7 +263,7 @@ drift:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._promotion_options import promotion_argument_spec
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._operations.promotion_options import promotion_argument_spec
 
 
 def main():

@@ -102,11 +102,11 @@ elapsed:
   type: float
 """
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._deploy import DeployOperation, DeployRequest
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._operations.deploy import DeployOperation, DeployRequest
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.errors import KoreaiError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import runner_argument_spec
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._validation import identifier, text
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs.runner_options import runner_argument_spec
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.validation import identifier, text
 
 
 def argument_spec():

@@ -358,21 +358,21 @@ summary:
 
 import os
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import (
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive.archives import (
     ExtractOptions, archive_limits_argument_spec, archive_limits_from,
 )
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import ExportOperation
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._export_requests import plan_requests, single_dest_warning
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_options import file_options_from, make_private_dirs
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._manifest import write_manifest
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.errors import KoreaiError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._operations.export import ExportOperation
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._operations.export_plan import plan_requests, single_dest_warning
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files.options import file_options_from, make_private_dirs
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files.manifest import write_manifest
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._outcomes import EXPORT_OUTCOMES
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import RUNNER_DEFAULTS, runner_argument_spec
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._classifier import (
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.outcomes import EXPORT_OUTCOMES
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs.runner_options import RUNNER_DEFAULTS, runner_argument_spec
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets.classifier import (
     ClassifierError, classifier_argument_spec, classifier_from_params,
 )
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._validation import PlanError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.validation import PlanError
 
 
 def argument_spec():

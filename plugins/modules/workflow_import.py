@@ -400,25 +400,26 @@ elapsed:
   type: float
 """
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import (
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive.archives import (
     ExtractOptions, archive_limits_argument_spec, archive_limits_from,
 )
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._backups import DEFAULT_KEEP, backup_settings
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._baseline import BaselineError, decoded
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._classifier import (
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files.backups import DEFAULT_KEEP, backup_settings
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets.baseline import BaselineError, decoded
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets.classifier import (
     ClassifierError, classifier_argument_spec, classifier_from_params,
 )
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._creation_journal import CreationJournal
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import MASK, KoreaiError
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._given_secrets import remember_given
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._import import ImportOperation, ImportOptions, ImportRequest
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import DEFAULT_IGNORE_KEYS
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files.creation_journal import CreationJournal
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.errors import KoreaiError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.masking import MASK
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets.given import remember_given
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._operations.importing import ImportOperation, ImportOptions, ImportRequest
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive.members import DEFAULT_IGNORE_KEYS
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._outcomes import IMPORT_OUTCOMES
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import runner_argument_spec
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._secret_fill import TARGET_EDITS
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._upload import DEFAULT_CHUNK_SIZE, DEFAULT_FILE_CONTEXT
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._validation import PlanError, check_positive, identifier, text
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.outcomes import IMPORT_OUTCOMES
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs.runner_options import runner_argument_spec
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets.fill import TARGET_EDITS
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._operations.upload import DEFAULT_CHUNK_SIZE, DEFAULT_FILE_CONTEXT
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.validation import PlanError, check_positive, identifier, text
 
 
 def argument_spec():

@@ -8,15 +8,16 @@ import os
 
 from ansible.module_utils.common.text.converters import to_bytes
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._reports import render_junit, render_markdown
-from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import write_private
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.reports import render_junit, render_markdown
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files.options import REPORT_FILE
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files.private_writes import write_private
 
 STEP_SUMMARY_VAR = "GITHUB_STEP_SUMMARY"
 
 
 def write_report(path, text):
     """Replace path atomically with text (mode 0644: a report holds no secret), its directory created if needed."""
-    write_private(path, to_bytes(text), mode=0o644)
+    write_private(path, to_bytes(text), REPORT_FILE, durable=True, make_dirs=True)
 
 
 def append_step_summary(text):

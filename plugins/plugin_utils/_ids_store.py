@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to koreai.ai_for_process
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Internal to this collection: the strict ids store of one environment (read, validate, lock, write atomically)."""
+"""Internal to this collection: the strict ids store of one environment: its YAML read strictly, its ids checked, and
+the lock held while it is promoted."""
 
 import errno
 import json
@@ -11,8 +12,6 @@ import time
 
 import yaml
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_options import FileOptions
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_writes import write_private as write_private_file
 
 
 class StoreError(Exception):
@@ -87,14 +86,6 @@ def _plain(value):
 def dump_yaml(doc, header):
     """The text of a store file: a comment line and sorted block YAML."""
     return "# %s\n%s" % (header, yaml.safe_dump(_plain(doc), default_flow_style=False, sort_keys=True) if doc else "{}\n")
-
-
-def write_private(path, data, mode=0o600):
-    """Write bytes to path as the modules write their files (0600 from the first byte, then renamed into place),
-    synced to disk, in a directory created if needed; mode is the file's mode once it is whole (0644 for a report
-    that holds no secret)."""
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    write_private_file(path, data, FileOptions(mode=mode), durable=True)
 
 
 def _owner_alive(owner):

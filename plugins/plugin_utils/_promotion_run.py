@@ -14,19 +14,19 @@ import time
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._connection import (
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.connection import (
     ConnectionSettingError, connection_argument_spec, resolve_connection,
 )
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import definition_digest, load_source
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._reports import FAILED_OUTCOMES
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._promotion_options import promotion_argument_spec
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._classifier import ClassifierError, classifier_from_params
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._structured import NotJson, json_or_data
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.errors import KoreaiError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive.members import definition_digest, load_source
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.reports import FAILED_OUTCOMES
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._operations.promotion_options import promotion_argument_spec
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets.classifier import ClassifierError, classifier_from_params
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.structured import NotJson, json_or_data
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils import _promotion_state as promotion
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ci_files import write_ci_reports
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import (
-    StoreError, validate_ids, write_private,
+    StoreError, validate_ids,
 )
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._promotion_paths import lost_store_evidence, promotion_paths
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._promotion_store import EnvironmentStore
@@ -36,7 +36,9 @@ from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._stages impo
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._paths import base_of, resolve
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._store_files import VaultFile, state_file_of
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._store_git import GitStore
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import pretty_json
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.digests import pretty_json
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files.options import REPORT_FILE
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files.private_writes import write_private
 
 IMPORT_MODULE = "koreai.ai_for_process.workflow_import"
 DEPLOY_MODULE = "koreai.ai_for_process.workflow_deploy"
@@ -394,7 +396,8 @@ class PromotionRun:
             written = True
         report = promotion.report_of(self.environment, connection["host"], batch, results, new_state, deploys, self.check_mode)
         if not self.check_mode and batch:
-            write_private(paths["report"], pretty_json(report, escape_non_ascii=True), mode=0o644)
+            write_private(paths["report"], pretty_json(report, escape_non_ascii=True), REPORT_FILE, durable=True,
+                          make_dirs=True)
         rows = promotion.ci_rows(report)
         ci_files = write_ci_reports(paths, self._title(), rows)
         return dict(self._result(report, results, deploys, written, ci_files, paths), ci_rows=rows)

@@ -23,9 +23,9 @@ never on text that came back through a module's output.
 
 import os
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import MASK
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._outcomes import CREATED, FAILED, NOT_STARTED, UNCHANGED, UPDATED
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._reports import FAILED_OUTCOMES, failure_lines
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.masking import MASK
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.outcomes import CREATED, FAILED, NOT_STARTED, UNCHANGED, UPDATED
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.reports import FAILED_OUTCOMES, failure_lines
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import StoreError, validate_ids
 
 RECREATE_OPTION = "promote_workflows_recreate"

@@ -11,7 +11,7 @@ the last job pushed) and published there after they are written locally; otherwi
 
 import os
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._creation_journal import read_journal
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files.creation_journal import read_journal
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import StoreError, acquire_lock, release_lock
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._store_files import VaultFile
 

@@ -10,8 +10,10 @@ from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.parsing.vault import is_encrypted
 
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files.options import PRIVATE_FILE
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files.private_writes import write_private
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import (
-    StoreError, dump_yaml, parse_yaml, write_private)
+    StoreError, dump_yaml, parse_yaml)
 
 
 def default_store_file(src, environment, folder, extension):
@@ -96,6 +98,6 @@ class VaultFile:
     def write(self, doc, header):
         """Write the mapping atomically, 0600 from the first byte; return the bytes written."""
         data = self.render(doc, header)
-        write_private(self.path, data)
+        write_private(self.path, data, PRIVATE_FILE, durable=True, make_dirs=True)
         self.exists = True
         return data

@@ -444,8 +444,8 @@ def export_once(emu, workflow_id, flow_id):
 def schedule():
     """The collection's next_poll_delay and its constants (from the installed collection)."""
     sys.path.insert(0, os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep)[0])
-    from ansible_collections.koreai.ai_for_process.plugins.module_utils import _poll_schedule  # pylint: disable=import-outside-toplevel
-    return _poll_schedule
+    from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import poll_schedule  # pylint: disable=import-outside-toplevel
+    return poll_schedule
 
 
 def simulate(next_poll_delay, duration, cap):

@@ -12,7 +12,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.loader import lookup_loader
 
 from ansible_collections.koreai.ai_for_process.plugins.lookup import connection as connection_lookup
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._connection import connection_argument_spec
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.connection import connection_argument_spec
 
 LOOKUPS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "plugins", "lookup")
 

@@ -26,11 +26,11 @@ except ImportError:  # ansible-core before 2.19
         finally:
             basic._ANSIBLE_ARGS = saved  # pylint: disable=protected-access
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._downloads import download
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import start_export
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import poll_job
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport import ApiClient
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._tree_writer import sync_tree_from
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.downloads import download
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._operations.export import start_export
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs.dock_status import poll_job
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.client import ApiClient
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files.review_tree import sync_tree_from
 
 WRONG_KEY = "kg-test-wrong-5ecret-value"
 SHAPES = ("sample", "table", "relative", "lowercase", "underscore", "status_url", "tool", "extra")

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to koreai.ai_for_process
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""_archive: content digest, diff, validation and safe extraction of export archives."""
+"""archives: content digest, diff, validation and safe extraction of export archives."""
 
 import hashlib
 import json
@@ -12,16 +12,16 @@ import zipfile
 
 import pytest
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils import _archive
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import (
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import archives
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive.archives import (
     DEFAULT_OPTIONS, ExtractOptions, archive_diff, check_extractable, extract_archive, inspect_archive,
 )
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import file_sha256
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import DownloadError, UnsafeArchive
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._classifier import DEFAULT_CLASSIFIER
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._redaction import find_unredacted
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import PLACEHOLDER
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._tree_writer import STATE_FILE
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.digests import file_sha256
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.errors import DownloadError, UnsafeArchive
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets.classifier import DEFAULT_CLASSIFIER
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets.redaction import find_unredacted
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets.leaves import PLACEHOLDER
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files.review_tree import STATE_FILE
 from ansible_collections.koreai.ai_for_process.tests.emulator.server import canonical_json, content_digest
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import (
     export_to, new_client, sha256_of, write_zip, zip_bytes,
@@ -449,6 +449,6 @@ def test_an_export_reads_its_download_as_a_zip_once(emulator, tmp_path, monkeypa
         opened.append(str(file))
         return real_zipfile(file, *args, **kwargs)
 
-    monkeypatch.setattr(_archive.zipfile, "ZipFile", recording_zipfile)
+    monkeypatch.setattr(archives.zipfile, "ZipFile", recording_zipfile)
     assert run(emulator, tmp_path, ["a-0001"])["a-0001"]["changed"]
     assert len([path for path in opened if path.endswith(".part")]) == 1

@@ -8,9 +8,9 @@ import stat
 
 import pytest
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._backups import STAGING_PREFIX, backups_of
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import DEFAULT_IGNORE_KEYS, without_keys
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._validation import PlanError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files.backups import STAGING_PREFIX, backups_of
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive.members import DEFAULT_IGNORE_KEYS, without_keys
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.validation import PlanError
 from ansible_collections.koreai.ai_for_process.plugins.modules import workflow_import
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.test_promotion import export, import_
 

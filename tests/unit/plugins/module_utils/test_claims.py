@@ -8,8 +8,8 @@ import stat
 
 import pytest
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils import _tree_writer
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._retries import parse_retry_after
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import review_tree
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.retries import parse_retry_after
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import sync_tree
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.test_runner import run
 
@@ -32,7 +32,7 @@ def test_every_file_of_a_review_tree_is_private_from_its_first_byte(tmp_path, mo
             created.append((path, stat.S_IMODE(os.fstat(fd).st_mode)))
         return fd
 
-    monkeypatch.setattr(_tree_writer.os, "open", recording_open)
+    monkeypatch.setattr(review_tree.os, "open", recording_open)
     old_umask = os.umask(0)
     try:
         sync_tree(str(tmp_path / "tree"), {"flow_definition.json": b"{}", "nested/env.json": b"{}"}, False)

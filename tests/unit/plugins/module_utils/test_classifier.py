@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._classifier import Classifier
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._redaction import find_unredacted, redacted
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import PLACEHOLDER, leaves
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets.classifier import Classifier
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets.redaction import find_unredacted, redacted
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets.leaves import PLACEHOLDER, leaves
 
 CLASSIFIER = Classifier()
 P = PLACEHOLDER

@@ -11,15 +11,15 @@ import time
 
 import pytest
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import inspect_archive
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._connection import connection_problems
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import start_export
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._http_errors import raise_for_status
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._import import start_import
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import Job, poll_job
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport import ApiClient, client_from_params
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._urls import origin_of
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive.archives import inspect_archive
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.connection import connection_problems
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.errors import ApiError, DownloadError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._operations.export import start_export
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.http_errors import raise_for_status
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._operations.importing import start_import
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs.dock_status import Job, poll_job
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.client import ApiClient, client_from_params
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.urls import origin_of
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import (
     WRONG_KEY, api_log, assert_no_key, download_to, export_to, new_client, wait_for_success, wait_until,
 )

@@ -18,19 +18,17 @@ import urllib3.util.connection
 import yaml
 
 from ansible_collections.koreai.ai_for_process.plugins.doc_fragments.connection import ModuleDocFragment
-from ansible_collections.koreai.ai_for_process.plugins.module_utils import _retries
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._connection import (
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport import retries
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.connection import (
     api_key_problem, connection_argument_spec, connection_problems, connection_warnings,
 )
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._downloads import download
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import (
-    ApiError, DownloadError, DownloadLimit, KoreaiError, RateLimited,
-)
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import start_export
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._http_errors import parse_json, raise_for_status
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._retries import RETRY_AFTER_MAX
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport import ApiClient, client_from_params
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._urls import display_url
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.downloads import download
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.errors import ApiError, DownloadError, DownloadLimit, KoreaiError, RateLimited
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._operations.export import start_export
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.http_errors import parse_json, raise_for_status
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.retries import RETRY_AFTER_MAX
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.client import ApiClient, client_from_params
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.urls import display_url
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import (
     api_log, assert_no_key, new_client, wait_for_success,
 )
@@ -324,7 +322,7 @@ def test_rate_limited_retry_after_is_capped(local, local_client, retry_after, ex
 
 
 def test_a_day_long_retry_after_is_cut_to_the_cap(local, monkeypatch):
-    monkeypatch.setattr(_retries, "RETRY_AFTER_MAX", 0.4)
+    monkeypatch.setattr(retries, "RETRY_AFTER_MAX", 0.4)
     url = local.answer("/api/status", (429, {"Retry-After": "86400"}, ""), (200, JSON, "{}"))
     client = ApiClient(local.url, KEY, retries=2)
     try:
@@ -375,7 +373,7 @@ def test_post_server_error_says_it_was_not_retried_on_purpose(local, status):
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_export_post_server_error_is_retried_and_says_a_rerun_starts_it_again(local, status, monkeypatch):
-    monkeypatch.setattr(_retries, "BACKOFF_FACTOR", 0.01)
+    monkeypatch.setattr(retries, "BACKOFF_FACTOR", 0.01)
     url = local.answer("/api/public/workflows/w1/export", (status, JSON, '{"message": "busy"}'))
     client = ApiClient(local.url, KEY, retries=2)
     try:

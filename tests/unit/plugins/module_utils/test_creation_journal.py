@@ -7,8 +7,8 @@ line read as what it is."""
 import os
 import stat
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils import _creation_journal as journal_module
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._creation_journal import CreationJournal, read_journal
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files import creation_journal as journal_module
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files.creation_journal import CreationJournal, read_journal
 
 
 def test_each_creation_is_recorded_before_it_is_sent_and_once_named(tmp_path):

@@ -5,14 +5,14 @@
 
 import pytest
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._classifier import Classifier, classifier_from_params
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._downloads import signing_values
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._redaction import redacted
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import PLACEHOLDER
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets_file import (
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets.classifier import Classifier, classifier_from_params
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.downloads import signing_values
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets.redaction import redacted
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets.leaves import PLACEHOLDER
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets.declarations import (
     NOT_SECRET, OWNED, Declarations, load_declarations,
 )
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._structured import NotJson, json_or_data
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.structured import NotJson, json_or_data
 
 
 @pytest.mark.parametrize("pattern, address, expected", [

@@ -11,16 +11,16 @@ import yaml
 
 from ansible_collections.koreai.ai_for_process.plugins.doc_fragments import archive_limits
 from ansible_collections.koreai.ai_for_process.plugins.doc_fragments.runner import ModuleDocFragment
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import archive_limits_argument_spec
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._connection import connection_argument_spec
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import DEFAULT_IGNORE_KEYS
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner import Settings
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._runner_options import (
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive.archives import archive_limits_argument_spec
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.connection import connection_argument_spec
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive.members import DEFAULT_IGNORE_KEYS
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs.runner import Settings
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs.runner_options import (
     RUNNER_DEFAULTS, RUNNER_OPTION_TYPES, runner_argument_spec,
 )
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._upload import DEFAULT_CHUNK_SIZE, DEFAULT_FILE_CONTEXT
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._operations.upload import DEFAULT_CHUNK_SIZE, DEFAULT_FILE_CONTEXT
 from ansible_collections.koreai.ai_for_process.plugins.modules import promotion, workflow_deploy, workflow_export, workflow_import
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._promotion_options import (
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._operations.promotion_options import (
     DEFAULT_LOCK_TIMEOUT, promotion_argument_spec,
 )
 

@@ -6,13 +6,13 @@
 import hashlib
 import json
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import ExtractOptions, extract_archive, inspect_archive
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._classifier import DEFAULT_CLASSIFIER
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._digests import (
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive.archives import ExtractOptions, extract_archive, inspect_archive
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets.classifier import DEFAULT_CLASSIFIER
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.digests import (
     canonical_json, file_sha256, framed, pretty_json, sha256_hex, sha256_hex_pair,
 )
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._manifest import render_manifest
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._members import DEFAULT_IGNORE_KEYS, Member, definition_digest
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files.manifest import render_manifest
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive.members import DEFAULT_IGNORE_KEYS, Member, definition_digest
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import write_zip
 
 FLOW = {"workflowId": "a-1", "name": "Überweisung ✓", "nodes": [{"id": 2, "b": None, "a": 1.5}], "apiKey": "s3cret", "z": True}

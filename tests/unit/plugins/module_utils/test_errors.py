@@ -9,9 +9,8 @@ from urllib.parse import quote
 
 import pytest
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import (
-    MASK, ApiError, KoreaiError, Masker, RateLimited, scrub,
-)
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.errors import ApiError, KoreaiError, RateLimited
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.masking import MASK, Masker, scrub
 
 KEY = "kg-AAAA1111\nkg-BBBB2222"
 PLAIN_KEY = "kg-5ecret/Value+1=="

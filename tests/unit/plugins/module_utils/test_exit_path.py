@@ -8,8 +8,9 @@ import re
 
 import pytest
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import MASK, ApiError, scrub
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import start_export
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.errors import ApiError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.masking import MASK, scrub
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._operations.export import start_export
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import (
     NO_LOG_PLACEHOLDER, KoreaiModule, identity_texts, shown_arguments, shown_result,
 )

@@ -7,11 +7,11 @@ from urllib.parse import parse_qs, quote
 
 import pytest
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import inspect_archive
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport import ApiClient
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, JobFailed
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import start_export
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs import (
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive.archives import inspect_archive
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.client import ApiClient
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.errors import ApiError, JobFailed
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._operations.export import start_export
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs.dock_status import (
     DOCK_STATUS_ID_KEYS, DOWNLOAD_URL_KEYS, SUCCESS, Job, failure_reason, find_value, poll_job, update_job,
 )
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import (

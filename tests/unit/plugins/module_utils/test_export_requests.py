@@ -7,10 +7,10 @@ import os
 
 import pytest
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._export_requests import (
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._operations.export_plan import (
     ExportRequest, file_stem, plan_requests, single_dest_warning,
 )
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._validation import PlanError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.validation import PlanError
 from ansible_collections.koreai.ai_for_process.plugins.modules.workflow_export import argument_spec
 
 

@@ -11,9 +11,9 @@ import stat
 import pytest
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_options import FileOptionError, FileOptions, make_private_dirs, parse_mode
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._file_writes import place_private, remove_quietly, temp_file_beside, write_private
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._tree_writer import STATE_FILE, UnsafePath, sync_tree_from
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files.options import FileOptionError, FileOptions, make_private_dirs, parse_mode
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files.private_writes import place_private, remove_quietly, temp_file_beside, write_private
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files.review_tree import STATE_FILE, UnsafePath, sync_tree_from
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import sources, sync_tree
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.test_runner import run
 

@@ -10,7 +10,7 @@ import stat
 
 import pytest
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._manifest import (
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files.manifest import (
     render_manifest, save_manifest, without_url_queries,
 )
 

@@ -11,7 +11,7 @@ import pytest
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._modes import current_umask, symbolic_mode
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files.modes import current_umask, symbolic_mode
 
 CLAUSES = ["u=rw", "g+r", "o-r", "a+x", "+x", "=r", "go=", "u+s", "g+s", "o+t", "a-w", "u=rwx,g=rx,o=",
            "g=u", "o=g", "u+X", "a+X", "ug+rw", "u=rw,go=r", "+w", "-r", "u-x+w", "g=u-w", "o+rwxt"]

@@ -7,7 +7,7 @@ import pytest
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._outcomes import EXPORT_OUTCOMES, IMPORT_OUTCOMES
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.outcomes import EXPORT_OUTCOMES, IMPORT_OUTCOMES
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import patch_module_args
 
 NOT_STARTED = dict(not_started=True, failed=True, changed=False)

@@ -5,7 +5,7 @@
 
 import pytest
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._poll_schedule import (
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs.poll_schedule import (
     FIRST_POLL_DELAY, PollSchedule, next_poll_delay,
 )
 

@@ -8,12 +8,12 @@ import os
 
 import pytest
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._deploy import DeployOperation
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import ExportOperation
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._export_requests import plan_requests
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._import import ImportOperation
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._operations.deploy import DeployOperation
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._operations.export import ExportOperation
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._operations.export_plan import plan_requests
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._operations.importing import ImportOperation
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._validation import PlanError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.validation import PlanError
 from ansible_collections.koreai.ai_for_process.plugins.modules import workflow_deploy, workflow_export, workflow_import
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import patch_module_args, write_zip
 

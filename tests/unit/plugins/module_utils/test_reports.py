@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._reports import (
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.reports import (
     ReportError, count_by_environment, export_summary, normalise_rows, render_junit, render_markdown, result_rows,
 )
 

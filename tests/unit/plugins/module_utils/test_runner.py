@@ -11,12 +11,12 @@ from collections import defaultdict
 
 import pytest
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils import _archive
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import inspect_archive
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import ExportOperation
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import archives
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive.archives import inspect_archive
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._operations.export import ExportOperation
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._export_requests import plan_requests
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._poll_schedule import (
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._operations.export_plan import plan_requests
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._jobs.poll_schedule import (
     FIRST_POLL_DELAY, ROUND_WINDOW, next_poll_delay,
 )
 from ansible_collections.koreai.ai_for_process.plugins.modules.workflow_export import argument_spec
@@ -346,7 +346,7 @@ def test_json_members_over_the_canonical_limit_are_compared_as_bytes(emulator, t
     """Documented: JSON members larger than CANONICAL_JSON_LIMIT count by their bytes, so a server that formats
     them anew on every export (as the emulator does) makes every export a change; smaller ones count as parsed."""
     emulator.config(large_json_bytes=8192)
-    monkeypatch.setattr(_archive, "CANONICAL_JSON_LIMIT", 4096)
+    monkeypatch.setattr(archives, "CANONICAL_JSON_LIMIT", 4096)
     first = run(emulator, tmp_path, ["a-0002"])["a-0002"]
     assert first["failed"] is False and "large_payload.json" in first["members"], first["msg"]
     reformatted = 0
@@ -358,7 +358,7 @@ def test_json_members_over_the_canonical_limit_are_compared_as_bytes(emulator, t
         reformatted += differs
         first = again
     assert reformatted
-    monkeypatch.setattr(_archive, "CANONICAL_JSON_LIMIT", 1024 * 1024)
+    monkeypatch.setattr(archives, "CANONICAL_JSON_LIMIT", 1024 * 1024)
     assert run(emulator, tmp_path, ["a-0002"])["a-0002"]["changed"] is False
 
 

@@ -13,8 +13,8 @@ import json
 
 import pytest
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import MASK
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._validation import PlanError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.masking import MASK
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.validation import PlanError
 from ansible_collections.koreai.ai_for_process.plugins.modules import workflow_import
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import patch_module_args
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.test_promotion import FAST, export, import_

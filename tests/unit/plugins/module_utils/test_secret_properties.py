@@ -24,11 +24,11 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._classifier import Classifier
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import MASK
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets.classifier import Classifier
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.masking import MASK
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import identity_texts, shown_result
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._redaction import redacted, unredacted_pointers
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._secret_fill import (
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets.redaction import redacted, unredacted_pointers
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets.fill import (
     FillSettings, SecretPlan, fill_document, wanted_env_document,
 )
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.test_promotion import export, import_

@@ -8,11 +8,11 @@ import json
 
 import pytest
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._redaction import (
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets.redaction import (
     HIDDEN, HIDDEN_CHANGED, find_unredacted, masked_for_diff, placeholder_pointers, redacted,
 )
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._classifier import Classifier, ClassifierError
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets import PLACEHOLDER, is_placeholder, member_role
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets.classifier import Classifier, ClassifierError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets.leaves import PLACEHOLDER, is_placeholder, member_role
 
 CLASSIFIER = Classifier()
 

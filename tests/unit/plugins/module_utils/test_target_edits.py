@@ -5,8 +5,8 @@
 
 import pytest
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._baseline import DIGEST_BYTES, decoded
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._validation import PlanError
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._secrets.baseline import DIGEST_BYTES, decoded
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.validation import PlanError
 from ansible_collections.koreai.ai_for_process.plugins.modules import workflow_import
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.test_promotion import export, import_, module_for
 

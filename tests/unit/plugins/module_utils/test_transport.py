@@ -12,17 +12,17 @@ import time
 import pytest
 import yaml
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive import ExtractOptions, inspect_archive
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._deploy import start_deploy
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._downloads import download, download_to_temp
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError, DownloadLimit, UnsafeArchive
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._export import ExportOperation, start_export
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._import import fetch_members, start_import
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._archive.archives import ExtractOptions, inspect_archive
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._operations.deploy import start_deploy
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.downloads import download, download_to_temp
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.errors import ApiError, DownloadError, DownloadLimit, UnsafeArchive
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._operations.export import ExportOperation, start_export
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._operations.importing import fetch_members, start_import
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._module import KoreaiModule
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._export_requests import plan_requests
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._sessions import COLLECTION_VERSION, user_agent
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._urls import display_url, origin_of
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._upload import upload_file
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._operations.export_plan import plan_requests
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.sessions import COLLECTION_VERSION, user_agent
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.urls import display_url, origin_of
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._operations.upload import upload_file
 from ansible_collections.koreai.ai_for_process.plugins.modules import workflow_export
 from ansible_collections.koreai.ai_for_process.tests.unit.plugins.module_utils.helpers import (
     api_log, new_client, patch_module_args, wait_for_success,

@@ -14,7 +14,9 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.parsing.vault import VaultSecret, is_encrypted
 
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import (
-    StoreError, acquire_lock, dump_yaml, parse_yaml, release_lock, validate_ids, write_private)
+    StoreError, acquire_lock, dump_yaml, parse_yaml, release_lock, validate_ids)
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files.options import PRIVATE_FILE, REPORT_FILE
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files.private_writes import write_private
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._store_files import (
     VaultFile, default_store_file, state_file_of)
 
@@ -50,7 +52,7 @@ def test_an_id_must_be_a_string():
 
 def test_write_private_is_0600_and_leaves_no_temp_file(tmp_path):
     path = str(tmp_path / "ids" / "prod.yml")
-    write_private(path, b"wf-1: a-1\n")
+    write_private(path, b"wf-1: a-1\n", PRIVATE_FILE, durable=True, make_dirs=True)
     assert oct(os.stat(path).st_mode & 0o777) == "0o600"
     assert os.listdir(str(tmp_path / "ids")) == ["prod.yml"]
 
@@ -62,7 +64,7 @@ def test_write_private_syncs_the_bytes_before_the_rename_and_gives_the_final_mod
     monkeypatch.setattr(os, "fsync", lambda fd: seen.append(("fsync", oct(os.fstat(fd).st_mode & 0o777))) or real_fsync(fd))
     monkeypatch.setattr(os, "replace", lambda src, dst: seen.append(("replace", oct(os.stat(src).st_mode & 0o777)))
                         or real_replace(src, dst))
-    write_private(path, b"{}", mode=0o644)
+    write_private(path, b"{}", REPORT_FILE, durable=True, make_dirs=True)
     assert seen == [("fsync", "0o600"), ("replace", "0o644")]
     assert oct(os.stat(path).st_mode & 0o777) == "0o644"
 

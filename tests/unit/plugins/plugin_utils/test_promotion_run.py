@@ -12,7 +12,7 @@ import yaml
 
 from ansible.parsing.dataloader import DataLoader
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._creation_journal import CreationJournal
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._files.creation_journal import CreationJournal
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils import _promotion_run as run_module
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import StoreError
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils import _paths as paths_module

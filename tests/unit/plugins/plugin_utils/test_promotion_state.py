@@ -6,7 +6,7 @@ report and the summary."""
 
 import pytest
 
-from ansible_collections.koreai.ai_for_process.plugins.module_utils._reports import promotion_summary
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.reports import promotion_summary
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils import _promotion_state as promotion
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store import StoreError
 
