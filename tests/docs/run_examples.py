@@ -97,6 +97,12 @@ SKIP = {
         "shown before the README's inventory, which has no group prods; the README's stage command runs",
 }
 
+# Console examples the docs say change nothing (a rerun): every host of their PLAY RECAP must show changed=0.
+UNCHANGED = {
+    ("README.md", "ansible-playbook koreai.ai_for_process.promote -i targets.yml -e "
+                  "'{\"promote_workflows_hosts\": [\"staging\", \"prod\"]}'"),
+}
+
 # Tasks run before a document's task-list examples, for the registered results those examples use.
 PRELUDES = {
     "plugins/modules/dock_status_info.py": [
@@ -132,6 +138,7 @@ NOT_INSTALLED = ("couldn't resolve module/action", "could not resolve the module
 ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 BACKUP_NAME = re.compile(r"(?P<dir>(?:[\w.-]+/)*)(?P<id>[at]-[0-9a-z]+)\.\d{8}T\d{6}(?:\.\d+)?Z(?P<name>(?:\.[\w-]+)?)\.zip")
 DOCK_STATUS_ID = re.compile(r"\bds-[0-9a-z]+\b")
+RECAP_CHANGED = re.compile(r"^\S+\s+: ok=\d+\s+changed=(\d+)", re.M)
 RETURNED_DOCK_STATUS_ID = re.compile(r'"dock_status_id": "([^"]+)"')
 REWRITTEN_ON_IMPORT = ("updatedAt",)  # what the emulator's import stamps on a workflow it keeps the id of
 
@@ -541,6 +548,9 @@ def run_console(harness, cwd, example, session):
         return False, str(exc)
     ok, output = harness.shell(cwd, script)
     session.update(dock_status_id=(RETURNED_DOCK_STATUS_ID.findall(output) or [session.get("dock_status_id")])[-1])
+    changed = [count for count in RECAP_CHANGED.findall(output) if count != "0"]
+    if ok and example.key in UNCHANGED and changed:
+        return False, "%s\nthe docs say this command changes nothing, but it reported changed=%s" % (output, changed[0])
     if ok and example.restores:
         problem = restore_problem(session["before"][example.restores],
                                   harness.emulator.workflow(AD_HOC_ENVIRONMENT, example.restores))
