@@ -91,10 +91,10 @@ SKIP = {
     ("roles/promote_workflows/README.md",
      "ansible-playbook koreai.ai_for_process.promote -i targets.yml -e '{\"promote_workflows_hosts\": [\"staging\", "
      "\"prods\"]}'"):
-        "shown before the README's inventory, which has no group prods; the README's stage command runs",
+        "shown before the README's inventory, which has no group prods; the collection README's stage command runs",
     ("roles/promote_workflows/README.md",
      "ansible-playbook koreai.ai_for_process.promote -i targets.yml -e promote_workflows_hosts=staging,prods"):
-        "shown before the README's inventory, which has no group prods; the README's stage command runs",
+        "shown before the README's inventory, which has no group prods; the collection README's stage command runs",
 }
 
 # Console examples the docs say change nothing (a rerun): every host of their PLAY RECAP must show changed=0.
