@@ -107,8 +107,10 @@ class PromotionRun:
 
     # ------------------------------------------------------------------ where, who, what
     def _base(self):
-        """The one base of relative paths: the inventory's directory, else the playbook's."""
-        return self.task_vars.get("inventory_dir") or self.task_vars.get("playbook_dir") or os.getcwd()
+        """The one base of relative paths: the inventory's directory, else the playbook's. (A host list such as
+        -i localhost, has no directory: ansible-core names it 'None'.)"""
+        inventory_dir = str(self.task_vars.get("inventory_dir") or "")
+        return inventory_dir if os.path.isabs(inventory_dir) else self.task_vars.get("playbook_dir") or os.getcwd()
 
     def _stages(self):
         hostvars = self.task_vars.get("hostvars") or {}
