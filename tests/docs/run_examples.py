@@ -501,8 +501,8 @@ def check_only(harness, cwd, name, example):
             return True, "parsed"
         ok, output = harness.shell(cwd, with_playbook_options(example.text, "--syntax-check"))
     elif example.kind in ("playbook", "tasks"):
-        plays = yaml.safe_load(example.text) if example.kind == "playbook" else wrapped(example.source, example.document, "",
-                                                                                   dict.fromkeys(ENVIRONMENTS, ""))
+        plays = yaml.safe_load(example.text) if example.kind == "playbook" else \
+            wrapped(example.source, example.document, "", dict.fromkeys(ENVIRONMENTS, ""))
         with open(os.path.join(cwd, name), "w", encoding="utf-8") as handle:
             yaml.safe_dump(plays, handle, sort_keys=False)
         ok, output = harness.ansible(cwd, ["-i", "localhost,", "--syntax-check", name])
