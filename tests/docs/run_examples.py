@@ -382,6 +382,9 @@ class Harness:
                         GIT_COMMITTER_EMAIL="docs@localhost")
         for env in ENVIRONMENTS:
             self.env["KOREAI_%s_API_KEY" % env.upper()] = keys[env]
+        # ansible-test names the target's directory: an ad-hoc command of the docs runs its modules in the directory it
+        # is typed in, as a user's shell does.
+        self.env.pop("ANSIBLE_PLAYBOOK_DIR", None)
 
     def _python_first(self):
         """PATH with a python3 that is this Python first, as the docs' $(command -v python3) expects."""
