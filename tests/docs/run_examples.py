@@ -19,11 +19,12 @@ so the git store of a promotion publishes there. A YAML example is:
   reported; an example that is neither runnable nor in SKIP fails the run.
 
 A console example is one ``ansible-playbook`` command, or one ``ansible`` command of a ``koreai.ai_for_process``
-module, of a console block (``$`` prompts, ``\`` continuations and comments understood); it runs with bash after the
-document's ``export NAME=value`` lines before it. Other lines (``read -rs``, git, editors, ansible-vault) are not run:
-the harness gives what they stand for. A console example in SKIP is only parsed (``--syntax-check`` for a playbook).
-A restore (workflow_import with ``carry_source_secrets=true``) is checked after it ran: the workflow holds again the
-members and secret values it held when the document started, and is deployed.
+module, of a console block (``$`` prompts, backslash continuations and comments understood); it runs with bash
+after the document's ``export NAME=value`` lines before it. Other lines (``read -rs``, git, editors, ansible-vault)
+are not run: the harness gives what they stand for. A console example in SKIP is only parsed (``--syntax-check``
+for a playbook). A restore (workflow_import with ``carry_source_secrets=true``) is checked after it ran: the
+workflow holds again the members and secret values it held when the document started, and is deployed; a command
+in UNCHANGED must report ``changed=0``.
 
 Placeholders map to the emulator: SUBSTITUTIONS rewrite hosts and absolute paths; every workflow or tool id an
 example names is seeded in every emulated environment (with its flow id where the example gives one); every
