@@ -198,7 +198,8 @@ EXAMPLES = r"""
     api_key: "{{ promote_workflows_api_key }}"
     src: exports/dev
     workflows: [{name: invoice-approval}, {name: onboarding}]
-    env_variables:
+    env_variables:  # a new workflow needs its variables given; an existing one keeps the target's own
+      invoice-approval: env/staging/invoice-approval.json
       onboarding: env/staging/onboarding.json
   register: promoted
 """

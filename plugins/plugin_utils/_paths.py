@@ -21,8 +21,10 @@ class PathError(ValueError):
 
 def base_of(task_vars):
     """The one base of relative paths: the inventory's directory (of the file that defines the host), else the
-    playbook's, else the current directory."""
-    return task_vars.get("inventory_dir") or task_vars.get("playbook_dir") or os.getcwd()
+    playbook's, else the current directory. (A host list such as -i localhost, has no directory: ansible-core names
+    it 'None'.)"""
+    inventory_dir = str(task_vars.get("inventory_dir") or "")
+    return inventory_dir if os.path.isabs(inventory_dir) else task_vars.get("playbook_dir") or os.getcwd()
 
 
 def resolve(path, base):

@@ -328,6 +328,7 @@ class PromotionRun:
         """workflow_import of the batch; its results, one per entry, in the batch's order."""
         if not batch:
             return []
+        check_mode = self.check_mode if check_mode is None else check_mode
         extra = {"workflows": [{key: entry[key] for key in IMPORT_ITEM_KEYS if entry.get(key) not in (None, "")}
                                for entry in batch],
                  "deploy": self.args["deploy"] and not self.drift, "ignore_keys": self.args["ignore_keys"],
@@ -335,10 +336,9 @@ class PromotionRun:
         extra.update({name: self.args[name] for name in CLASSIFIER_OPTIONS if self.args[name] not in (None, "")})
         if paths.get("backup_dir"):
             extra["backup_dir"] = paths["backup_dir"]
-        if not self.check_mode:
+        if not check_mode:
             extra["journal"] = paths["journal"]
-        result = self._run_module(IMPORT_MODULE, self._module_args(connection, extra),
-                                  self.check_mode if check_mode is None else check_mode)
+        result = self._run_module(IMPORT_MODULE, self._module_args(connection, extra), check_mode)
         return self._results_of(result, len(batch), IMPORT_MODULE)
 
     def _run_module(self, name, args, check_mode):

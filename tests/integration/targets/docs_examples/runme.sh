@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Every YAML example of the docs (README.md, roles/*/README.md, docs/docsite/rst/*.rst, module EXAMPLES), run
-# against the API emulator by tests/docs/run_examples.py, which says how placeholders map and what is skipped.
+# Every example of the docs (README.md, roles/*/README.md, docs/docsite/rst/*.rst, module EXAMPLES), YAML and console
+# commands, run against the API emulator by tests/docs/run_examples.py, which says how placeholders map and what is
+# skipped.
 set -euo pipefail
 
 root=""

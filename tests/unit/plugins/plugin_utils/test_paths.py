@@ -21,6 +21,7 @@ PROJECT = os.path.join(os.sep, "srv", "project")
 @pytest.mark.parametrize("task_vars, base", [
     ({"inventory_dir": PROJECT, "playbook_dir": "/srv/playbooks"}, PROJECT),
     ({"inventory_dir": None, "playbook_dir": "/srv/playbooks"}, "/srv/playbooks"),
+    ({"inventory_dir": "None", "playbook_dir": "/srv/playbooks"}, "/srv/playbooks"),  # -i localhost, (no file)
     ({}, os.getcwd()),
 ])
 def test_the_base_is_the_inventorys_directory_else_the_playbooks_else_the_current_one(task_vars, base):
