@@ -188,6 +188,25 @@ def test_the_stage_before_gates_by_content_and_the_plan_only_warns(project):
     assert any("the apply will refuse: staging does not hold this content of wf-1 " in warning for warning in plan["warnings"])
 
 
+def test_gate_verify_exports_the_stage_before_with_its_own_connection_and_refuses_what_it_does_not_hold(project):
+    promote(FakeAction({IMPORT: created({"wf-1": "a-1", "wf-2": "a-2"})}), project)
+    prod = arguments(host="https://prod.example.invalid", api_key="kg-prod", gate="verify")
+    hostvars = {"staging": {"promote_workflows_host": "https://staging.example.invalid", "promote_workflows_api_key": "kg-s"},
+                "prod": {"promote_workflows_host": "https://prod.example.invalid"}}
+
+    def staging_differs(args):
+        return {"results": [{"changed": args["host"].startswith("https://staging"), "members_changed": ["flow_definition.json"],
+                             "workflow_id": item.get("workflow_id")} for item in args["workflows"]]}
+
+    action = FakeAction({IMPORT: staging_differs})
+    with pytest.raises(StoreError, match="staging does not hold this content of wf-1, as its export shows: flow_definition"):
+        promote(action, project, prod, environment="prod", hostvars=hostvars)
+    (name, args, check_mode), = action.calls
+    assert (name, args["host"], args["api_key"], check_mode, "journal" in args) == (
+        IMPORT, "https://staging.example.invalid", "kg-s", True, False)
+    assert [item["workflow_id"] for item in args["workflows"]] == ["a-1", "a-2"]
+
+
 def test_the_plan_counts_the_redeploys_a_failed_deploy_left(project):
     promote(FakeAction({IMPORT: created({"wf-1": "a-1", "wf-2": "a-2"})}), project)
     state_file = project / "exports" / "ids" / "staging.state.yml"
