@@ -37,8 +37,8 @@ options:
   secrets_file:
     description:
       - As O(koreai.ai_for_process.workflow_export#module:secrets_file), the project's declaration of environment-owned
-        and not secret pointers, read on the controller.
-    type: path
+        and not secret pointers, read on the controller (a relative path from the current directory; empty for none).
+    type: str
     version_added: 0.5.0
 """
 
@@ -75,8 +75,10 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
         try:
-            classifier = classifier_from_params({name: self.get_option(name) for name in
-                                                 ("secret_keys", "not_secret_keys", "secret_value_patterns", "secrets_file")})
+            options = {name: self.get_option(name) for name in ("secret_keys", "not_secret_keys", "secret_value_patterns")}
+            secrets_file = self.get_option("secrets_file")
+            options["secrets_file"] = os.path.abspath(os.path.expanduser(secrets_file)) if secrets_file else None
+            classifier = classifier_from_params(options)
         except ClassifierError as exc:
             raise AnsibleLookupError(str(exc))
         found = []
