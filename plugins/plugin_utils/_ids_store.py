@@ -13,7 +13,6 @@ import time
 import yaml
 
 
-
 class StoreError(Exception):
     """The ids store cannot be used as it is; the message names the file and the fix."""
 
