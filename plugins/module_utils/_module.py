@@ -167,12 +167,13 @@ class KoreaiModule(AnsibleModule):
         value of a no_log option (env_variables, secret_values) in every string: a variable value 'approval' would turn
         the name 'invoice-approval' into 'invoice-********', and an id or digest would be garbled the same way. So the
         masking is done here, and core is handed the invocation built here (no_log options as a placeholder) and only
-        the no_log values that neither are too short to mean a secret nor occur in a name, id or path; those left are
-        masked here already, so core's pass changes nothing.
+        the no_log values that are secrets here (not a variable's name, which a member given whole holds as a value)
+        and occur in no name, id or path; those are masked here already, so core's pass changes nothing.
         """
         params = getattr(self, "params", None) or {}
         keep = identity_texts(result, params)
-        masker = Masker(self._secrets(), keep)
+        secrets = self._secrets()
+        masker = Masker(secrets, keep)
         shown = shown_result(result, masker)
         shown["invocation"] = {"module_args": scrub(shown_arguments(params, getattr(self, "argument_spec", None) or {}),
                                                     masker)}
@@ -181,8 +182,8 @@ class KoreaiModule(AnsibleModule):
             super().warn(scrub(warning, masker))
         if isinstance(sys.exc_info()[1], KoreaiError):
             scrub(sys.exc_info()[1], masker)  # in place: the traceback core may show holds its message
-        self.no_log_values = {value for value in getattr(self, "no_log_values", ()) if isinstance(value, str)
-                              and len(value) >= MIN_SCRUBBED_LENGTH and not any(value in text for text in keep)}
+        self.no_log_values = {value for value in getattr(self, "no_log_values", ()) if value in secrets
+                              and not any(value in text for text in keep)}
         return shown
 
     def exit_json(self, **kwargs):

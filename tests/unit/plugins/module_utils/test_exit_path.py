@@ -72,6 +72,21 @@ def test_values_too_short_are_not_registered_and_core_masks_no_substring(named_l
     assert MASK not in out
 
 
+def test_the_names_of_variables_given_as_the_member_stay_readable_in_the_diff(named_like_values, tmp_path, capsys):
+    """A member given whole holds each variable's name as a value of the no_log option; core must not mask the name
+    (in the diff, in {{env.NAME}} of the flow) while the value stays hidden."""
+    exported = export(named_like_values, "dev", tmp_path, IDS[:1])
+    args = batch(exported, check_mode=True)
+    args["workflows"][0]["env_variables"] = {"variables": [{"key": "BASE_URL", "value": "https://staging.example.invalid"},
+                                                           {"key": "API_TOKEN", "value": LONG_SECRET}]}
+    args["workflows"][0]["workflow_id"] = None  # a new workflow: every member is in the diff
+    out = run_module(capsys, dict(FAST, host=named_like_values.url, api_key=named_like_values.keys["staging"],
+                                  _ansible_diff=True, **args))
+    diff = json.dumps(json.loads(out)["diff"])
+    assert '\\"key\\": \\"BASE_URL\\"' in diff and "{{env.BASE_URL}}" in diff
+    assert LONG_SECRET not in out and "staging.example.invalid" not in diff
+
+
 @pytest.mark.parametrize("secret", ["s3cr3t", "s3cr3t-11ch"])  # the shortest masked (6) and one under the old 12
 def test_secrets_from_six_characters_are_masked_in_messages(named_like_values, tmp_path, capsys, secret):
     exported = export(named_like_values, "dev", tmp_path, IDS[:1])
