@@ -287,7 +287,7 @@ class PromotionRun:
         if unknown:
             return ["%s has no id of %s in %s: promote %s first" % (environment, ", ".join(unknown), ids_file, environment)]
         checked = [dict({key: entry[key] for key in ("name", "src")}, workflow_id=ids[entry["name"]]) for entry in batch]
-        results = self._import(checked, connection, {}, check_mode=True)
+        results = self._import(checked, connection, {}, check_mode=True, exact=True)
         return ["%s does not hold this content of %s, as its export shows: %s" % (
             environment, entry["name"], result.get("msg") if result.get("failed") else
             ", ".join(result.get("members_changed") or ["members"]) + " differ") for entry, result in zip(checked, results)
@@ -324,15 +324,16 @@ class PromotionRun:
         args.update(extra, fail_on_error=False)
         return args
 
-    def _import(self, batch, connection, paths, check_mode=None):
-        """workflow_import of the batch; its results, one per entry, in the batch's order."""
+    def _import(self, batch, connection, paths, check_mode=None, exact=None):
+        """workflow_import of the batch; its results, one per entry, in the batch's order. exact (drift, the gate's
+        verify): compare with the tree itself, a value the target changed by hand included."""
         if not batch:
             return []
         check_mode = self.check_mode if check_mode is None else check_mode
         extra = {"workflows": [{key: entry[key] for key in IMPORT_ITEM_KEYS if entry.get(key) not in (None, "")}
                                for entry in batch],
                  "deploy": self.args["deploy"] and not self.drift, "ignore_keys": self.args["ignore_keys"],
-                 "carry_source_secrets": self.args["carry_source_secrets"], "target_edits": self.args["target_edits"]}
+                 "carry_source_secrets": self.args["carry_source_secrets"], "target_edits": "overwrite" if (self.drift if exact is None else exact) else self.args["target_edits"]}
         extra.update({name: self.args[name] for name in CLASSIFIER_OPTIONS if self.args[name] not in (None, "")})
         if paths.get("backup_dir"):
             extra["backup_dir"] = paths["backup_dir"]

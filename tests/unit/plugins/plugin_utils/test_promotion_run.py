@@ -202,8 +202,8 @@ def test_gate_verify_exports_the_stage_before_with_its_own_connection_and_refuse
     with pytest.raises(StoreError, match="staging does not hold this content of wf-1, as its export shows: flow_definition"):
         promote(action, project, prod, environment="prod", hostvars=hostvars)
     (name, args, check_mode), = action.calls
-    assert (name, args["host"], args["api_key"], check_mode, "journal" in args) == (
-        IMPORT, "https://staging.example.invalid", "kg-s", True, False)
+    assert (name, args["host"], args["api_key"], check_mode, "journal" in args, args["target_edits"]) == (
+        IMPORT, "https://staging.example.invalid", "kg-s", True, False, "overwrite")
     assert [item["workflow_id"] for item in args["workflows"]] == ["a-1", "a-2"]
 
 
@@ -267,6 +267,14 @@ def test_a_plan_with_the_git_store_reads_the_tip_and_publishes_nothing(project, 
         project, arguments(git_push=True))
     assert [entry["outcome"] for entry in plan["results"]] == ["would create", "would create"]
     assert published == []
+
+
+def test_drift_compares_with_the_tree_itself_whatever_target_edits_says(project):
+    promote(FakeAction({IMPORT: created({"wf-1": "a-1", "wf-2": "a-2"})}), project)
+    action = FakeAction({IMPORT: unchanged})
+    result = promote(action, project, arguments(mode="drift"))
+    (_name, args, check_mode), = action.calls
+    assert (check_mode, args["target_edits"], args["deploy"], result["failed"]) == (True, "overwrite", False, False)
 
 
 def test_a_host_that_is_no_stage_is_skipped(project):
