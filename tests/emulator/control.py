@@ -115,7 +115,7 @@ class Emulator:
     def config(self, **settings):
         """Change config keys (see CONFIG_KEYS in server.py: shape, route, job_duration, fault_rate, fault_kinds,
         download_padding, upload_limit, member_style, path_prefix, entity, download_encoding, download_scheme_http,
-        volatile_key, non_ascii, large_json_bytes)."""
+        volatile_key, non_ascii, large_json_bytes, env_metadata)."""
         return self.admin("POST", "config", settings)
 
     def fault(self, workflow_id, fault, env=None, times=None, delay=None):

@@ -260,8 +260,15 @@ def _add_target_only(variables, target_variables):
 
 
 def _env_base(plan, source_doc, target_doc):
+    """The document the variables are filled into: the source's variables under the target's own metadata (the
+    fields beside a variables list: its workflow id, its environment's label, its revision), which no promotion
+    moves; the source's whole where there is no target to keep them from."""
     if variables_of(source_doc):
-        return copy.deepcopy(source_doc)
+        base = copy.deepcopy(source_doc)
+        if isinstance(target_doc, dict) and variables_of(target_doc) is not None:
+            base = dict({key: copy.deepcopy(value) for key, value in target_doc.items() if key != "variables"},
+                        variables=base["variables"])
+        return base
     if target_doc is not None:
         return copy.deepcopy(target_doc)  # the source names no variable: the target keeps its own
     if source_doc is not None:

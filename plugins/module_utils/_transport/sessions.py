@@ -16,7 +16,7 @@ from ansible.module_utils.ansible_release import __version__ as ANSIBLE_CORE_VER
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.requests_lib import HAS_REQUESTS, HTTPAdapter, requests
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.urls import display_url, origin_of
 
-COLLECTION_VERSION = "0.4.0"  # the one home of the version a request names; a unit test keeps it equal to galaxy.yml's
+COLLECTION_VERSION = "0.5.0"  # the one home of the version a request names; a unit test keeps it equal to galaxy.yml's
 API_KEY_HEADER = "x-api-key"
 
 

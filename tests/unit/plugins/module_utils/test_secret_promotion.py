@@ -357,3 +357,17 @@ def test_a_mask_copied_from_output_is_never_taken_for_a_value(integrations, tmp_
 def test_a_mask_copied_from_output_is_never_taken_for_an_identity(integrations, args):
     with pytest.raises(PlanError, match=r"holds \*{8}, a mask from some output, not an identity"):
         import_(integrations, "staging", src="s", **args)
+
+
+def test_the_env_files_metadata_is_the_targets_own_and_a_rerun_is_unchanged(emulator, tmp_path):
+    """A server whose env file carries its workflow id, environment and revision beside the variables: the import
+    keeps the target's, so a promotion of unchanged content imports nothing the second time."""
+    emulator.config(env_metadata=True)
+    try:
+        exported = export(emulator, "dev", tmp_path, ["a-0029"])["a-0029"]
+        (first,) = import_(emulator, "staging", src=exported["dest"], workflow_id="a-0029")
+        (second,) = import_(emulator, "staging", src=exported["dest"], workflow_id="a-0029")
+    finally:
+        emulator.config(env_metadata=False)
+    assert (first["failed"], second["failed"], second["changed"]) == (False, False, False), (first["msg"], second["msg"])
+    assert "env_variables.json" not in second["members_changed"]
