@@ -221,8 +221,9 @@ def test_the_plan_counts_the_redeploys_a_failed_deploy_left(project):
     assert read(state_file)["workflows"]["wf-2"]["deployed"] is True
 
 
-def test_a_failed_publish_to_the_git_store_fails_the_environment_and_releases_the_lock(project, monkeypatch):
-    class FailingStore:
+def git_store(publish):
+    """A GitStore whose remote holds nothing yet and whose publish(files, message) is given."""
+    class FakeGitStore:
         tip, top = None, ""  # every file is the checkout's
 
         def __init__(self, *args, **kwargs):
@@ -235,9 +236,17 @@ def test_a_failed_publish_to_the_git_store_fails_the_environment_and_releases_th
             return None
 
         def publish(self, files, message, since=None):
-            raise StoreError("the promotion files could not be pushed to origin, branch main: refused")
+            return publish(files, message)
 
-    monkeypatch.setattr(run_module, "GitStore", FailingStore)
+    return FakeGitStore
+
+
+def refused_push(files, message):
+    raise StoreError("the promotion files could not be pushed to origin, branch main: refused")
+
+
+def test_a_failed_publish_to_the_git_store_fails_the_environment_and_releases_the_lock(project, monkeypatch):
+    monkeypatch.setattr(run_module, "GitStore", git_store(refused_push))
     with pytest.raises(StoreError, match="could not be pushed"):
         promote(FakeAction({IMPORT: created({"wf-1": "a-1", "wf-2": "a-2"})}), project, arguments(git_push=True))
     assert not (project / "exports" / "ids" / "staging.yml.lock").exists()
@@ -245,23 +254,7 @@ def test_a_failed_publish_to_the_git_store_fails_the_environment_and_releases_th
 
 def test_a_plan_with_the_git_store_reads_the_tip_and_publishes_nothing(project, monkeypatch):
     published = []
-
-    class RecordingStore:
-        tip, top = None, ""  # every file is the checkout's
-
-        def __init__(self, *args, **kwargs):
-            pass
-
-        def fetch(self):
-            return None
-
-        def read(self, path):
-            return None
-
-        def publish(self, files, message, since=None):
-            published.append(message)
-
-    monkeypatch.setattr(run_module, "GitStore", RecordingStore)
+    monkeypatch.setattr(run_module, "GitStore", git_store(lambda files, message: published.append(message)))
     plan = promote(FakeAction({IMPORT: lambda args: {"results": [
         {"changed": True, "created": True, "outcome": "created"} for item in args["workflows"]]}}, check_mode=True),
         project, arguments(git_push=True))
