@@ -330,10 +330,12 @@ class PromotionRun:
         if not batch:
             return []
         check_mode = self.check_mode if check_mode is None else check_mode
+        exact = self.drift if exact is None else exact
         extra = {"workflows": [{key: entry[key] for key in IMPORT_ITEM_KEYS if entry.get(key) not in (None, "")}
                                for entry in batch],
                  "deploy": self.args["deploy"] and not self.drift, "ignore_keys": self.args["ignore_keys"],
-                 "carry_source_secrets": self.args["carry_source_secrets"], "target_edits": "overwrite" if (self.drift if exact is None else exact) else self.args["target_edits"]}
+                 "carry_source_secrets": self.args["carry_source_secrets"],
+                 "target_edits": "overwrite" if exact else self.args["target_edits"]}
         extra.update({name: self.args[name] for name in CLASSIFIER_OPTIONS if self.args[name] not in (None, "")})
         if paths.get("backup_dir"):
             extra["backup_dir"] = paths["backup_dir"]
