@@ -58,11 +58,17 @@ def inventory_of(groups, loader):
     return manager
 
 
+NO_MATCH = "Could not match supplied host pattern"  # raised instead of warned where host_pattern_mismatch=error
+
+
 def _matching(manager, pattern, option):
     try:
         hosts = [host.name for host in manager.get_hosts(pattern=pattern)]
     except AnsibleError as exc:
-        raise StageError("%s: the pattern %r cannot be read: %s" % (option, pattern, exc)) from None
+        if NO_MATCH in str(exc):
+            hosts = []
+        else:
+            raise StageError("%s: the pattern %r cannot be read: %s" % (option, pattern, exc)) from None
     if not hosts:
         raise StageError("%s: the stage %r matches no inventory host: fix the pattern or add the host" % (option, pattern))
     return hosts

@@ -5,6 +5,7 @@
 
 import pytest
 
+from ansible import constants
 from ansible.parsing.dataloader import DataLoader
 
 from ansible_collections.koreai.ai_for_process.plugins.plugin_utils import _stages as stages_module
@@ -54,6 +55,13 @@ def test_bad_orders_name_the_variable_and_the_fix(order, message):
     with pytest.raises(StageError, match="promote_workflows_hosts") as raised:
         stages(promote_workflows_hosts=order)
     assert message in str(raised.value)
+
+
+@pytest.mark.parametrize("mismatch", ["warning", "error", "ignore"])
+def test_a_pattern_that_matches_nothing_is_named_whatever_host_pattern_mismatch_says(monkeypatch, mismatch):
+    monkeypatch.setattr(constants, "HOST_PATTERN_MISMATCH", mismatch)
+    with pytest.raises(StageError, match="the stage 'nowhere' matches no inventory host"):
+        stages(promote_workflows_hosts=["staging", "nowhere"])
 
 
 def test_the_stage_before_is_the_whole_stage():
