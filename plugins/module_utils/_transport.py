@@ -16,6 +16,7 @@ from urllib.parse import quote, urlsplit
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._connection import api_key_problem, ca_path_problem
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import ApiError, DownloadError, KoreaiError, scrub
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._host_slots import HostSlots
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._http_errors import (
     is_router_404, plain_http_message, rerun_hint,
 )
@@ -64,6 +65,7 @@ class ApiClient:
         self.timeout = timeout
         self.retries = retries
         self.throttle = Throttle()
+        self.slots = HostSlots(self.origin)  # shared with the controller's other module processes of this host
         self._routes = {}  # call -> the route spelling this server answered
         self.kind = kind_named(kind)
         self.refuse_plain_http = self.origin.startswith("https:") and not allow_http_downloads
@@ -131,7 +133,8 @@ class ApiClient:
         self._deadlines.current = deadline
         try:
             self.throttle.wait(None if deadline is None else deadline - time.monotonic())
-            response = self._request(session, method, url, **kwargs)
+            with self.slots.slot():
+                response = self._request(session, method, url, **kwargs)
         finally:
             self._deadlines.current = None
         response.error_statuses_retried = session is not self._post_session
