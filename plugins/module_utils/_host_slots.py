@@ -50,11 +50,20 @@ def limit_from(environ):
 def slots_directory():
     """This user's private directory of slots (created); KoreaiError when it exists and is not private."""
     directory = os.path.join(tempfile.gettempdir(), "koreai-ai_for_process-%d" % os.getuid())
-    try:
-        os.mkdir(directory, 0o700)
-    except FileExistsError:
-        pass
-    info = os.lstat(directory)
+    info = None
+    while info is None:
+        try:
+            os.mkdir(directory, 0o700)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise KoreaiError("the bound of requests per host (%s) keeps its lock files in %s, which cannot be created "
+                              "(%s): point TMPDIR at a writable directory, or set %s=0" % (
+                                  LIMIT_VARIABLE, directory, exc.strerror, LIMIT_VARIABLE)) from None
+        try:
+            info = os.lstat(directory)
+        except FileNotFoundError:  # the last holder of a slot removed it meanwhile
+            continue
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
         raise KoreaiError("%s is not a private directory of this user, so the bound of requests per host (%s) cannot "
                           "be kept there: remove it, or point TMPDIR elsewhere" % (directory, LIMIT_VARIABLE))

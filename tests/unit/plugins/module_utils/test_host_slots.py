@@ -101,6 +101,20 @@ def test_a_slot_file_its_holder_removed_meanwhile_is_not_taken(temp_dir, monkeyp
     assert host_slots.lock_if_free(str(path)) is None
 
 
+def test_a_slots_directory_removed_by_the_last_holder_meanwhile_is_made_again(temp_dir, monkeypatch):
+    real_lstat, calls = os.lstat, []
+
+    def lstat_after_the_last_holder_left(path):
+        calls.append(path)
+        if len(calls) == 1:
+            os.rmdir(path)  # the last holder of a slot removed the directory between its creation and this look
+        return real_lstat(path)
+
+    monkeypatch.setattr(os, "lstat", lstat_after_the_last_holder_left)
+    assert host_slots.slots_directory() == str(temp_dir / ("koreai-ai_for_process-%d" % os.getuid()))
+    assert len(calls) == 2
+
+
 def start_holder(limit):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, ORIGIN, str(limit)], stdout=subprocess.PIPE, text=True,
@@ -172,6 +186,14 @@ def test_the_bound_comes_from_the_environment_and_zero_turns_it_off(temp_dir):
             limit_from({host_slots.LIMIT_VARIABLE: wrong})
     assert most_at_once(HostSlots(ORIGIN, 0), 4) == 4
     assert list(temp_dir.iterdir()) == []
+
+
+def test_a_temp_directory_that_cannot_hold_the_slots_names_the_ways_out(temp_dir, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(temp_dir / "missing"))
+    with pytest.raises(KoreaiError, match="cannot be created .No such file or directory.: point TMPDIR at a writable "
+                                          "directory, or set KOREAI_HOST_CONCURRENCY=0"):
+        with HostSlots(ORIGIN, 2).slot():
+            pass
 
 
 def test_a_slots_directory_others_may_write_is_refused(temp_dir):
