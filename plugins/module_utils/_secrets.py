@@ -82,9 +82,16 @@ class Classifier:
                 raise ClassifierError("secret_value_patterns[%d] is not a valid regular expression (%s); give a Python "
                                       "regular expression such as '^myco_[0-9a-f]{32}$'" % (index, exc))
         self.value_patterns = tuple(re.compile(pattern, re.IGNORECASE) for pattern in VALUE_PATTERNS) + tuple(patterns)
+        self._key_verdicts = {}  # key -> key_is_secret(key): documents repeat their keys, the patterns are many
 
     def key_is_secret(self, key):
         """Whether a JSON key names a secret (``dbPassword``, ``client_secret``, ``X-Api-Key``, ``Cookie``...)."""
+        verdict = self._key_verdicts.get(key)
+        if verdict is None:
+            verdict = self._key_verdicts[key] = self._key_names_secret(key)
+        return verdict
+
+    def _key_names_secret(self, key):
         norm = _normalised_key(key)
         if not norm or any(fnmatch.fnmatchcase(norm, pattern) for pattern in self.not_keys):
             return False

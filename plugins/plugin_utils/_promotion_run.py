@@ -395,7 +395,7 @@ class PromotionRun:
         msg = ("%d of %d workflows failed: %s" % (len(failures), len(report["workflows"]), "; ".join(
             "%s: %s" % (entry["name"], entry["error"]) for entry in failures))) if failures else (
             "planned" if self.check_mode else "promoted")
-        result = {"changed": bool(changed), "results": report["workflows"], "report": report, "failures": failures,
+        result = {"changed": bool(changed), "results": report["workflows"], "failures": failures,
                   "summary_row": promotion.summary_of(report, notes), "store_written": written, "msg": msg,
                   "ids_file": paths["ids_file"], "state_file": paths["state_file"], "ci_reports": ci_files,
                   "warnings": self.warnings, "failed": bool(failures) and self.args["fail_on_error"]}
