@@ -212,8 +212,10 @@ def export_jobs(entries, duration):
 
 
 def run_playbook(emu, workdir, variant, inventory, duration, jobs=True, prefix=None, extra=(), environment=None):
-    """Run one playbook (extra: more arguments) and return its Run, measured from the emulator's log since its start."""
-    command = (prefix or []) + [os.path.join(BIN, "ansible-playbook"), "-i", inventory, PLAYBOOKS[variant]] + list(extra)
+    """Run one playbook (a variant of PLAYBOOKS, or a path; extra: more arguments) and return its Run, measured from
+    the emulator's log since its start."""
+    command = (prefix or []) + [os.path.join(BIN, "ansible-playbook"), "-i", inventory, PLAYBOOKS.get(variant, variant)]
+    command += list(extra)
     server_cpu = process_cpu(emu.process.pid)
     record, started, tasks = launch(command, workdir, variant, environment)
     server_cpu = process_cpu(emu.process.pid) - server_cpu
@@ -563,6 +565,8 @@ def startup_runs(emu, workdir, tree, tenants, variant, args):
     workflow each: {1: [Run], tenants: [Run]}. variant: (collections directory or None, compare)."""
     collections, compare = variant
     environment = {"ANSIBLE_COLLECTIONS_PATH": collections} if collections else None
+    # A playbook inside a collection's tree loads that collection first: run a copy from outside this one.
+    playbook = shutil.copy(PLAYBOOKS["promote_role"], workdir)
     extra = ["-f", "1", "-e", "promote_workflows_compare=" + compare]
     runs = {}
     for size in (1, tenants):
@@ -570,9 +574,9 @@ def startup_runs(emu, workdir, tree, tenants, variant, args):
         inventory = fleet_project(emu, workdir, tree, size, promote_workflows_gate=False,
                                   promote_workflows_poll_interval=0.5)
         workdir_of = os.path.dirname(inventory)
-        run_playbook(emu, workdir_of, "promote_role", inventory, 0, jobs=False, extra=extra, environment=environment)
+        run_playbook(emu, workdir_of, playbook, inventory, 0, jobs=False, extra=extra, environment=environment)
         runs[size] = repeat("startup %s compare=%s N=%d" % ("ref" if collections else "now", compare, size),
-                            repeats(args, True), run_playbook, emu, workdir_of, "promote_role", inventory, 0, jobs=False,
+                            repeats(args, True), run_playbook, emu, workdir_of, playbook, inventory, 0, jobs=False,
                             extra=extra, environment=environment)
     return runs
 
