@@ -23,13 +23,11 @@ import random
 import stat
 import tempfile
 import threading
-import time
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._errors import KoreaiError
 
 LIMIT_VARIABLE = "KOREAI_HOST_CONCURRENCY"
 DEFAULT_LIMIT = 16  # requests in flight to one host from all the modules of a controller; 0 turns the bound off
-FIRST_WAIT, LONGEST_WAIT = 0.005, 0.1  # seconds between two looks for a free slot, growing
 _HELD = threading.local()  # the slot (descriptor) the current thread's request holds, and whose slots it is
 
 
@@ -93,16 +91,17 @@ class HostSlots:
                 release(*taken)
 
     def _take(self):
-        """(descriptor, path) of a slot now locked by this thread; waits, looking again, while every slot is taken."""
-        wait = FIRST_WAIT
+        """(descriptor, path) of a slot now locked by this thread. While every slot is taken, the thread sleeps in
+        the kernel until the holder of one of them lets it go (no polling: a fleet's waiting threads cost no CPU)."""
         while True:
             directory = slots_directory()
-            for number in random.sample(range(self.limit), self.limit):  # nosec B311 - spreads the takers, no secret
-                taken = lock_if_free(os.path.join(directory, self.prefix + str(number)))
+            paths = [os.path.join(directory, self.prefix + str(number))
+                     for number in random.sample(range(self.limit), self.limit)]  # nosec B311 - spreads the takers
+            for path in paths:
+                taken = lock_if_free(path)
                 if taken is not None:
                     return taken
-            time.sleep(wait * random.uniform(0.5, 1.5))  # nosec B311 - jitter
-            wait = min(wait * 2, LONGEST_WAIT)
+            wait_for(paths[0])
 
 
 def lock_if_free(path):
@@ -124,6 +123,18 @@ def lock_if_free(path):
             raise
     os.close(descriptor)
     return None
+
+
+def wait_for(path):
+    """Return once the holder of the slot file path has let it go (at once when it is gone already)."""
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+    finally:
+        os.close(descriptor)
 
 
 def release(descriptor, path):

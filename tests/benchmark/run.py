@@ -70,6 +70,9 @@ IMPORT_RATIO_TARGET = 10.0
 MEMORY_TARGET_MB = 100
 FLEET_TARGET = 1.3  # N tenants with F forks at most this x (N / F) x one environment's time (at N = 100)
 FLEET_TARGET_SIZE = 100
+FLEET_CPU_PER_TENANT = 0.5  # controller CPU seconds one more tenant adds to an unchanged rerun with compare: changed
+FLEET_RSS_MB = 128  # peak RSS of the largest process of any fleet run
+FLEET_REQUESTS_ONE_CHANGED = 1.0  # requests per workflow of the fleet when one workflow of the tree changed
 FLEET_KINDS = {"first": "first promotion (creates every workflow)", "unchanged": "unchanged rerun, compare: changed",
                "one_changed": "rerun, one workflow changed, compare: changed"}
 
@@ -773,10 +776,27 @@ def report_fleet(rep, fleet):
                 rep.target("%d tenants, forks %d, %s: wall <= %s x (%d / %d) x one environment's" % (
                     tenants, forks, title, fmt(FLEET_TARGET), tenants, forks), "%sx (bound %sx)" % (
                     fmt(ratio, 2), fmt(bound, 1)), ratio <= bound)
-    exports = max(kinds["unchanged"].counts["posts"] for kinds in runs.values())
-    rep.target("unchanged rerun with compare: changed sends no export job (every N)", "%d export jobs" % exports,
-               exports == 0)
+    report_fleet_targets(rep, runs, count)
     rep.add("")
+
+
+def report_fleet_targets(rep, runs, count):
+    """The fleet's targets that hold whatever the controller's cores: requests, CPU per tenant, memory."""
+    requests = max(kinds["unchanged"].counts["requests"] for kinds in runs.values())
+    rep.target("unchanged rerun with compare: changed sends no request, no export job (every N)",
+               "%d requests, %d export jobs" % (requests, max(kinds["unchanged"].counts["posts"] for kinds in runs.values())),
+               requests == 0)
+    largest = max(tenants for tenants, _forks in runs)
+    one = runs[(1, 1)]["unchanged"].cpu
+    per_tenant = max((kinds["unchanged"].cpu - one) / (tenants - 1) for (tenants, _forks), kinds in runs.items()
+                     if tenants == largest > 1)
+    rep.target("unchanged rerun, compare: changed: controller CPU per additional tenant <= %s s (N = %d)" % (
+        fmt(FLEET_CPU_PER_TENANT, 2), largest), "%s s" % fmt(per_tenant, 2), per_tenant <= FLEET_CPU_PER_TENANT)
+    one_changed = max(kinds["one_changed"].counts["requests"] / (tenants * count) for (tenants, _forks), kinds in runs.items())
+    rep.target("one workflow changed: requests per workflow of the fleet <= %s (every N)" % fmt(FLEET_REQUESTS_ONE_CHANGED),
+               fmt(one_changed, 2), one_changed <= FLEET_REQUESTS_ONE_CHANGED)
+    rss = max(run.max_rss_mb for kinds in runs.values() for run in kinds.values())
+    rep.target("peak RSS of any fleet run <= %d MB" % FLEET_RSS_MB, "%s MB" % fmt(rss, 0), rss <= FLEET_RSS_MB)
 
 
 def report_startup(rep, startup):

@@ -123,12 +123,14 @@ def start_holder(limit):
     return holder
 
 
-def test_processes_share_the_bound_and_a_killed_holder_frees_its_slot(temp_dir):
-    holders = [start_holder(2) for _number in range(2)]
+@pytest.mark.parametrize("limit", [1, 2])
+def test_processes_share_the_bound_and_killed_holders_free_their_slots(temp_dir, limit):
+    holders = [start_holder(limit) for _number in range(limit)]
     try:
-        thread, taken = taker(HostSlots(ORIGIN, 2))
-        assert not taken.wait(0.5)  # both slots are held by the other processes
-        holders[0].send_signal(signal.SIGKILL)
+        thread, taken = taker(HostSlots(ORIGIN, limit))
+        assert not taken.wait(0.5)  # every slot is held by another process
+        for holder in holders:
+            holder.send_signal(signal.SIGKILL)
         assert taken.wait(5)
         thread.join(5)
     finally:
