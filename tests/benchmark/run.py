@@ -224,8 +224,8 @@ def run_playbook(emu, workdir, variant, inventory, duration, jobs=True, prefix=N
     server_cpu = process_cpu(emu.process.pid) - server_cpu
     entries = [entry for entry in emu.log() if entry["t"] >= started]
     kinds = [entry["kind"] for entry in entries]
-    counts = {name: kinds.count(kind) for name, kind in zip(RESULT_FIELDS, ("export", "status", "download", "upload", "import",
-                                                                             "deploy"))}
+    kinds_counted = ("export", "status", "download", "upload", "import", "deploy")
+    counts = {name: kinds.count(kind) for name, kind in zip(RESULT_FIELDS, kinds_counted)}
     counts["requests"] = len(entries)
     times = [entry["t"] for entry in entries] or [started]
     return Run(wall=record["wall"], cpu=record["cpu"], max_rss_mb=record["max_rss_mb"], started=started, counts=counts,
