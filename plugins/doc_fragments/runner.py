@@ -34,6 +34,12 @@ options:
     description:
       - Most HTTP requests in flight at once in a batch. Jobs run on the server in parallel, so all of them are
         started as fast as this bound allows.
+      - "Across the module processes of one controller (the forks of a play over many environments that share one API
+        host, such as a stage of tenants), at most E(KOREAI_HOST_CONCURRENCY) requests (default 16; V(0) for no bound)
+        are in flight to one host, whatever each task's O(concurrency). Set it in the controller's environment (the
+        CI job's, the AWX execution environment's). A request waiting out a C(Retry-After) or a backoff gives its
+        place to the others: a 429 slows the environment it was sent for, not the others. The bound is kept with
+        lock files in a private directory of the user's in the temp directory (removed when the last request ends)."
     type: int
     default: 8
   max_jobs:

@@ -62,6 +62,21 @@ options:
     type: str
     choices: [promote, drift]
     default: promote
+  compare:
+    description:
+      - V(all) compares every workflow with the environment (an export of each) and imports what differs.
+      - "V(changed) imports and compares only the workflows whose reviewed content or given values differ from what
+        the environment's state records it holds, or that the state does not record as imported (and deployed, with
+        O(deploy)) under the id of the ids file; the others are trusted to the state: reported C(unchanged) with
+        RV(results[].trusted), and nothing is asked of the server about them. An unchanged rerun then sends no request
+        at all. A hand edit on the server is not seen this way: the scheduled drift check (O(mode=drift), which
+        always compares every workflow) is the guard against it."
+      - The given values (O(env_variables), O(secret_values)) are recorded in the state as an HMAC keyed with the
+        environment's API key, never as such; after a new API key every workflow is compared once more.
+    type: str
+    choices: [all, changed]
+    default: all
+    version_added: 0.5.0
   environment:
     description: The environment's name in the store and the reports; the inventory host by default.
     type: str
@@ -230,6 +245,10 @@ results:
     deployed_now:
       description: Whether this run deployed it (in check mode, would deploy it).
       type: bool
+    trusted:
+      description: With O(compare=changed), whether the workflow was trusted to the state (not compared, nothing sent).
+      type: bool
+      version_added: 0.5.0
     missing_values:
       description: The pointers of the values this environment must give before the workflow can be imported, as
         M(koreai.ai_for_process.workflow_import) lists them.

@@ -17,8 +17,9 @@ class StoreError(Exception):
     """The ids store cannot be used as it is; the message names the file and the fix."""
 
 
-class _StrictLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
-    """A YAML loader that refuses a key given twice in one mapping."""
+class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # pylint: disable=too-many-ancestors
+    """A YAML loader that refuses a key given twice in one mapping (libyaml's parser where PyYAML has it: every
+    environment of a fleet reads its store, and the pure Python parser is most of that time)."""
 
 
 def _construct_mapping(loader, node, deep=False):

@@ -107,12 +107,12 @@ class PromotionRun:
             self.store.lock(self.args["lock_timeout"])
         self.store.fetch()
         ids, state = self._read_store()
-        batch = self._batch(paths, ids, state, given)
+        batch = self._batch(paths, ids, state, given, connection["api_key"])
         self._check_before_importing(batch, ids, state, paths, stages)
         if self.drift:
             return self._drift_result(batch, self._import(batch, connection, paths))
         self._mark_sending(batch, ids, state)
-        results = self._import(batch, connection, paths)
+        results = self._import_untrusted(batch, state, connection, paths)
         results = self._redo_dropped_creations(batch, results, state, connection, paths)
         deploys = self._deploy_due(batch, results, state, connection)
         return self._record(paths, batch, results, deploys, ids, state, connection)
@@ -215,12 +215,13 @@ class PromotionRun:
                 self.store.clear_journal()
         return ids, state
 
-    def _batch(self, paths, ids, state, given):
+    def _batch(self, paths, ids, state, given, api_key):
         workflows = [dict(item, src=resolve(item["src"], paths["base"])) if item.get("src") else item
                      for item in self.args["workflows"]]
         batch = promotion.build_batch(workflows, paths.get("src", ""), ids, state, given)
         for entry in batch:
             entry["source_digest"] = self._digest(entry["src"])
+            entry["given_digest"] = promotion.given_digest(entry, api_key)
         return batch
 
     def _digest(self, src):
@@ -318,6 +319,15 @@ class PromotionRun:
         self.store.write(ids, dict(state, **marked), "Creations of %s about to be sent" % self.environment)
 
     # ------------------------------------------------------------------ the modules
+    def _import_untrusted(self, batch, state, connection, paths):
+        """workflow_import of the batch; with compare: changed, only of the workflows the state does not record this
+        environment holding as they are now, under the id of its ids file (the others are trusted, asked nothing: the
+        drift check compares them)."""
+        trusted = promotion.trusted_names(batch, self.stored_ids, state, self.args["deploy"]) \
+            if self.args["compare"] == "changed" else set()
+        compared = [entry for entry in batch if entry["name"] not in trusted]
+        return promotion.with_trusted(batch, self._import(compared, connection, paths), trusted)
+
     def _module_args(self, connection, extra):
         args = dict(connection)
         args.update({name: self.args[name] for name in RUNNER_OPTIONS})
@@ -410,13 +420,13 @@ class PromotionRun:
 
     def _result(self, report, results, deploys, written, ci_files, paths):
         failures = [entry for entry in report["workflows"] if entry["outcome"] in FAILED_OUTCOMES]
-        notes = [self._ids_note(report, written, paths)]
+        notes = [self._ids_note(report, written, paths), promotion.trusted_note(report)]
         changed = written or any(result.get("changed") for result in results) or any(
             not result.get("failed") for result in deploys.values())
         msg = ("%d of %d workflows failed: %s" % (len(failures), len(report["workflows"]), "; ".join(
             "%s: %s" % (entry["name"], entry["error"]) for entry in failures))) if failures else (
             "planned" if self.check_mode else "promoted")
-        result = {"changed": bool(changed), "results": report["workflows"], "report": report, "failures": failures,
+        result = {"changed": bool(changed), "results": report["workflows"], "failures": failures,
                   "summary_row": promotion.summary_of(report, notes), "store_written": written, "msg": msg,
                   "ids_file": paths["ids_file"], "state_file": paths["state_file"], "ci_reports": ci_files,
                   "warnings": self.warnings, "failed": bool(failures) and self.args["fail_on_error"]}

@@ -10,6 +10,8 @@ No I/O here: the promotion action reads and writes.
 An environment's state records, per workflow name:
 
 - ``source_digest``: the digest of the reviewed content the environment holds (``definition_digest`` of the tree);
+- ``given_digest``: an HMAC, keyed with the environment's API key, of the values given for the workflow there
+  (``env_variables``, ``secret_values``), absent when none were given: it tells a changed value without holding it;
 - ``imported``: whether that content is in place; ``deployed``: whether its last deploy succeeded (None: not asked);
 - ``baseline``: digests of the plain values the last import brought (no value itself), so that the next import tells
   a value the target changed since from one the source changed;
@@ -21,6 +23,9 @@ Every decision here keys on the names of the batch the action built and on the i
 never on text that came back through a module's output.
 """
 
+import hashlib
+import hmac
+import json
 import os
 
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.masking import MASK
@@ -30,6 +35,8 @@ from ansible_collections.koreai.ai_for_process.plugins.plugin_utils._ids_store i
 
 RECREATE_OPTION = "promote_workflows_recreate"
 IDS_OPTION = "promote_workflows_ids"
+GIVEN_OPTIONS = ("env_variables", "secret_values")
+COMPARE_OPTION = "promote_workflows_compare"
 
 
 def unknown_names(names, given, option):
@@ -115,6 +122,43 @@ def build_batch(workflows, src, ids, state, given):
     return batch
 
 
+def given_digest(entry, key):
+    """The HMAC (SHA-256, keyed with the environment's API key) of the values given for one batch entry, None when
+    none are given. Keyed, so that the state committed to git holds no digest a guess of a secret could be checked
+    against by anyone without the key (who holds the key can read the values from the server anyway); a new key
+    makes every workflow compared once more, the safe way round."""
+    given = {option: entry[option] for option in GIVEN_OPTIONS if option in entry}
+    if not given:
+        return None
+    text = json.dumps(given, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hmac.new(key.encode("utf-8"), text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def trusted_names(batch, ids, state, deploy):
+    """The names compare: changed trusts the state for: the environment's state records that it holds this content
+    (the same source and given digests), imported under the id its ids file holds (ids: the file's map, not what
+    promote_workflows_ids gives over it), and deployed when deploys are on; no creation of it is pending or was sent
+    unanswered."""
+    trusted = set()
+    for entry in batch:
+        name, record = entry["name"], state.get(entry["name"]) or {}
+        holds = bool(entry.get("source_digest")) and record.get("source_digest") == entry["source_digest"] \
+            and record.get("given_digest") == entry.get("given_digest") and record.get("imported") is True
+        settled = bool(ids.get(name)) and entry.get("workflow_id") == ids[name] and not record.get("pending_id") \
+            and not record.get("sent") and (record.get("deployed") is True or not deploy)
+        if holds and settled:
+            trusted.add(name)
+    return trusted
+
+
+def with_trusted(batch, results, trusted):
+    """The results of the whole batch in its order: the import's, one per compared entry, and for each trusted entry
+    an unchanged result marked trusted (nothing was asked of the server about it)."""
+    compared = iter(results)
+    return [{"changed": False, "outcome": UNCHANGED, "trusted": True, "workflow_id": entry["workflow_id"]}
+            if entry["name"] in trusted else next(compared) for entry in batch]
+
+
 def new_names(batch):
     """The names the batch would import as new workflows."""
     return [entry["name"] for entry in batch if not entry.get("workflow_id")]
@@ -180,15 +224,24 @@ def workflow_id_of(entry, result, journal):
     return refuse_masked(returned, "the id returned for %s" % entry["name"]) if returned else None
 
 
+def _held(entry, deployed, baseline=None):
+    """The record of a workflow whose content (the batch's digests) the environment now holds."""
+    record = {"source_digest": entry.get("source_digest"), "imported": True, "deployed": deployed}
+    if entry.get("given_digest"):
+        record["given_digest"] = entry["given_digest"]
+    if baseline:
+        record["baseline"] = refuse_masked(baseline, "the baseline of %s" % entry["name"])
+    return record
+
+
 def record_of(entry, result, deployed_later, previous, deploy):
-    """One workflow's state after this run; the digest is the batch's, computed from the tree it handed over."""
-    digest = entry.get("source_digest")
+    """One workflow's state after this run; the digests are the batch's, computed from what it handed over."""
     if result.get("not_started"):
         return previous
     if result.get("failed"):
         if _succeeded_import(result) and entry.get("workflow_id_after"):  # the deploy (or the verify) failed
-            return {"source_digest": digest, "imported": True,
-                    "deployed": False if result.get("deploy_dock_status_id") else previous.get("deployed", False)}
+            return _held(entry, False if result.get("deploy_dock_status_id") else previous.get("deployed", False),
+                         result.get("baseline") or previous.get("baseline"))
         workflow_id = entry.get("workflow_id_after")
         if workflow_id and (result.get("created") or previous.get("pending_id") == workflow_id):
             return {"pending_id": workflow_id, "imported": False, "deployed": False}
@@ -197,11 +250,7 @@ def record_of(entry, result, deployed_later, previous, deploy):
         deployed = bool(result.get("deployed")) if deploy else None
     else:
         deployed = deployed_later if deployed_later is not None else previous.get("deployed")
-    record = {"source_digest": digest, "imported": True, "deployed": deployed}
-    baseline = result.get("baseline") or previous.get("baseline")
-    if baseline:
-        record["baseline"] = refuse_masked(baseline, "the baseline of %s" % entry["name"])
-    return record
+    return _held(entry, deployed, result.get("baseline") or previous.get("baseline"))
 
 
 def next_state(ids, state, batch, results, deployed_later, deploy):
@@ -236,7 +285,7 @@ def report_of(environment, host, batch, results, state, deploys, check_mode):
         entries.append({
             "name": name, "workflow_id": entry.get("workflow_id_after"), "source_digest": entry.get("source_digest"),
             "outcome": FAILED if deploy_result.get("failed") else outcome_of(result, check_mode),
-            "verified": result.get("verified"), "deployed": None if check_mode else state.get(name, {}).get("deployed"),
+            "verified": result.get("verified"), "trusted": bool(result.get("trusted")), "deployed": None if check_mode else state.get(name, {}).get("deployed"),
             "deployed_now": bool(entry.get("would_deploy")) if check_mode else bool(
                 (result.get("deployed") and not result.get("failed")) or (deploy_result and not deploy_result.get("failed"))),
             "dock_status_id": result.get("dock_status_id"),
@@ -267,6 +316,15 @@ def summary_of(report, notes):
             "updated": outcomes.count("updated"), "unchanged": outcomes.count("unchanged"),
             "deployed": sum(1 for entry in entries if entry["deployed_now"]),
             "failed": sum(1 for entry in entries if entry["outcome"] in FAILED_OUTCOMES), "lines": lines}
+
+
+def trusted_note(report):
+    """The summary's note on the workflows compare: changed trusted the state for ('' when none)."""
+    trusted = sum(1 for entry in report["workflows"] if entry["trusted"])
+    if not trusted:
+        return ""
+    return ("%d unchanged workflow%s trusted to the promotion state, not compared (%s: changed); the drift check "
+            "compares them" % (trusted, "" if trusted == 1 else "s", COMPARE_OPTION))
 
 
 def drift_lines(batch, results):

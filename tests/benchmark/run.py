@@ -42,6 +42,8 @@ PLAYBOOKS = {
     "reference_import": os.path.join(PLAYBOOK_DIR, "reference_import.yml"),
     "baseline": os.path.join(PLAYBOOK_DIR, "baseline.yml"),
     "floor": os.path.join(PLAYBOOK_DIR, "floor.yml"),
+    "promote": "koreai.ai_for_process.promote",
+    "promote_role": os.path.join(PLAYBOOK_DIR, "promote_role.yml"),
 }
 TITLES = {
     "role": "role export_workflows (one batch task per environment)",
@@ -52,8 +54,10 @@ TITLES = {
     "reference_import": "hand-written: uri upload x3, uri import, uri until (delay 2), every run",
     "baseline": "Ansible alone: ping, assert, debug",
     "floor": "the floor: one module task that lasts T (wait_for)",
+    "promote": "koreai.ai_for_process.promote, one stage of tenants",
+    "promote_role": "the promote_workflows role over every host (gate off)",
 }
-RESULT_FIELDS = ("posts", "polls", "downloads", "uploads", "imports")
+RESULT_FIELDS = ("posts", "polls", "downloads", "uploads", "imports", "deploys")
 
 # The issue's targets.
 RATIO_TARGET = 22.0
@@ -64,12 +68,22 @@ OVERSHOOT_DURATIONS = (0.5, 1.0, 3.0, 10.0)
 MAX_POLLS_AT_10 = 10
 IMPORT_RATIO_TARGET = 10.0
 MEMORY_TARGET_MB = 100
+FLEET_TARGET = 1.3  # N tenants with F forks at most this x (N / F) x one environment's time (at N = 100)
+FLEET_TARGET_SIZE = 100
+FLEET_CPU_PER_TENANT = 0.5  # controller CPU seconds one more tenant adds to an unchanged rerun with compare: changed
+FLEET_RSS_MB = 128  # peak RSS of the largest process of any fleet run
+FLEET_REQUESTS_ONE_CHANGED = 1.0  # requests per workflow of the fleet when one workflow of the tree changed
+FLEET_KINDS = {"first": "first promotion (creates every workflow)", "unchanged": "unchanged rerun, compare: changed",
+               "one_changed": "rerun, one workflow changed, compare: changed"}
 
 SIZES = {  # the default sizes, and the --smoke sizes for checking the harness
-    "quick": dict(ratio=20, scale=200, scale_envs=3, overshoot=50, imports=100, memory_mb=200),
-    "smoke": dict(ratio=4, scale=20, scale_envs=2, overshoot=8, imports=6, memory_mb=5),
+    "quick": dict(ratio=20, scale=200, scale_envs=3, overshoot=50, imports=100, memory_mb=200, fleet=(1, 10, 100),
+                  fleet_workflows=50, startup_envs=10),
+    "smoke": dict(ratio=4, scale=20, scale_envs=2, overshoot=8, imports=6, memory_mb=5, fleet=(1, 3), fleet_workflows=3,
+                  startup_envs=3),
 }
 SECTIONS = ("ratio", "scale", "overshoot", "import", "overhead", "memory")
+OPTIONAL_SECTIONS = ("fleet", "startup")  # long: run only when --sections names them
 
 
 @dataclass
@@ -103,12 +117,21 @@ def parse_args(argv):
     parser.add_argument("--archive-padding", type=int, default=100000, help="bytes added to every archive")
     parser.add_argument("--memory-mb", type=int, help="MiB of padding of the memory case's workflow (0: skip)")
     parser.add_argument("--py-spy", action="store_true", help="also profile the role at the scale case with py-spy")
+    parser.add_argument("--fleet-sizes", help="tenants per stage of the fleet section, 1 (the one-environment "
+                                              "reference) included (default 1,10,100)")
+    parser.add_argument("--fleet-forks", default="10,25", help="forks of the fleet section")
+    parser.add_argument("--fleet-duration", type=float, default=2.0, help="T of the fleet section's jobs, seconds")
+    parser.add_argument("--startup-ref", help="git ref of the promote role to compare with in the startup section "
+                                              "(for example main)")
     parser.add_argument("--out", default=DEFAULT_OUT, help="directory of the report; RESULTS.md is written only with the default")
     args = parser.parse_args(argv)
     args.sections = [name for name in args.sections.split(",") if name]
-    if set(args.sections) - set(SECTIONS):
-        parser.error("sections must be among %s" % ", ".join(SECTIONS))
+    if set(args.sections) - set(SECTIONS + OPTIONAL_SECTIONS):
+        parser.error("sections must be among %s" % ", ".join(SECTIONS + OPTIONAL_SECTIONS))
     args.sizes = dict(SIZES["smoke" if args.profile == "smoke" else "quick"])
+    if args.fleet_sizes:
+        args.sizes["fleet"] = tuple(int(size) for size in args.fleet_sizes.split(","))
+    args.fleet_forks = [int(forks) for forks in args.fleet_forks.split(",")]
     if args.memory_mb is not None:
         args.sizes["memory_mb"] = args.memory_mb
     if args.profile == "smoke":
@@ -148,15 +171,16 @@ def export_hosts(size, env_count):
             for env in ENVIRONMENTS[:env_count]}
 
 
-def launch(command, workdir, name):
-    """Run command under launch.py with the task-time callback; return (record, start time, task document)."""
+def launch(command, workdir, name, environment=None):
+    """Run command under launch.py with the task-time callback (environment: variables to set); return (record,
+    start time, task document)."""
     record_file, log_file = os.path.join(workdir, "record.jsonl"), os.path.join(workdir, "%s.log" % name)
     times_file = os.path.join(workdir, "task-times.jsonl")
     for stale in (times_file,):
         if os.path.exists(stale):
             os.unlink(stale)
     env = dict(os.environ, ANSIBLE_CALLBACK_PLUGINS=os.path.join(HERE, "callback_plugins"),
-               ANSIBLE_CALLBACKS_ENABLED="bench_task_times", BENCH_TASK_TIMES=times_file)
+               ANSIBLE_CALLBACKS_ENABLED="bench_task_times", BENCH_TASK_TIMES=times_file, **(environment or {}))
     started = time.time()
     with open(log_file, "w", encoding="utf-8") as log:
         subprocess.call([sys.executable, LAUNCH, record_file] + command, stdout=log, stderr=subprocess.STDOUT,
@@ -190,15 +214,19 @@ def export_jobs(entries, duration):
     return [(polls[key][-1] - (posted + duration), len(polls[key])) for key, posted in posts.items() if key in polls]
 
 
-def run_playbook(emu, workdir, variant, inventory, duration, jobs=True, prefix=None):
-    """Run one playbook and return its Run, measured from the emulator's log since its start."""
-    command = (prefix or []) + [os.path.join(BIN, "ansible-playbook"), "-i", inventory, PLAYBOOKS[variant]]
+def run_playbook(emu, workdir, variant, inventory, duration, jobs=True, prefix=None, extra=(), environment=None):
+    """Run one playbook (a variant of PLAYBOOKS, or a path; extra: more arguments) and return its Run, measured from
+    the emulator's log since its start."""
+    command = (prefix or []) + [os.path.join(BIN, "ansible-playbook"), "-i", inventory, PLAYBOOKS.get(variant, variant)]
+    command += list(extra)
     server_cpu = process_cpu(emu.process.pid)
-    record, started, tasks = launch(command, workdir, variant)
+    record, started, tasks = launch(command, workdir, variant, environment)
     server_cpu = process_cpu(emu.process.pid) - server_cpu
     entries = [entry for entry in emu.log() if entry["t"] >= started]
     kinds = [entry["kind"] for entry in entries]
-    counts = {name: kinds.count(kind) for name, kind in zip(RESULT_FIELDS, ("export", "status", "download", "upload", "import"))}
+    kinds_counted = ("export", "status", "download", "upload", "import", "deploy")
+    counts = {name: kinds.count(kind) for name, kind in zip(RESULT_FIELDS, kinds_counted)}
+    counts["requests"] = len(entries)
     times = [entry["t"] for entry in entries] or [started]
     return Run(wall=record["wall"], cpu=record["cpu"], max_rss_mb=record["max_rss_mb"], started=started, counts=counts,
                first_request=min(times), last_request=max(times), jobs=export_jobs(entries, duration) if jobs else [],
@@ -438,6 +466,137 @@ def export_once(emu, workflow_id, flow_id):
     return time.monotonic() - started, size
 
 
+# --- a fleet: one stage of many tenants ----------------------------------------------------
+
+
+def fleet_emulator(tenants, count, duration):
+    """An emulator serving dev and `tenants` tenant environments (--fleet) of `count` workflows each."""
+    return Emulator.start("--job-duration", str(duration), "--workflows", str(count), "--no-https", "--shape", "table",
+                          "--keys", "dev=kg-bench-dev", "--fleet", str(tenants), python=sys.executable)
+
+
+def fleet_tree(emu, workdir, count):
+    """Export dev's `count` workflows, extracted, as a team keeps its reviewed tree (not timed); the tree's path."""
+    dest = fresh_dest(workdir, "fleet-tree")
+    inventory = write_inventory(os.path.join(workdir, "fleet-export.json"), emu, export_hosts(count, 1), sys.executable,
+                                bench_dest=dest, export_workflows_dest=dest, export_workflows_extract=True)
+    run_playbook(emu, workdir, "role", inventory, 0, jobs=False)
+    return os.path.join(dest, "dev")
+
+
+def fleet_project(emu, workdir, tree, tenants, **variables):
+    """A fresh project: the tree at exports/dev and an inventory of one stage (the group tenants) of `tenants`
+    tenants, each giving its own values to every workflow; returns the inventory's path."""
+    project = fresh_dest(workdir, "fleet-project")
+    src = os.path.join(project, "exports", "dev")
+    shutil.copytree(tree, src)
+    names = sorted(os.listdir(os.path.join(src, "extracted")))
+    hosts = {env: {"promote_workflows_api_key": emu.keys[env], "promote_workflows_env_variables": {
+        name: {"BASE_URL": "https://%s.example.invalid/%s" % (env, name), "API_TOKEN": "token-%s-%s" % (env, name)}
+        for name in names}} for env in [env for env in emu.keys if env.startswith("tenant-")][:tenants]}
+    common = dict(variables, ansible_connection="local", ansible_python_interpreter=sys.executable,
+                  promote_workflows_host=emu.url, promote_workflows_src=src, promote_workflows_hosts=["tenants"],
+                  promote_workflows_list=[{"name": name} for name in names])
+    path = os.path.join(project, "tenants.json")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump({"all": {"vars": common, "children": {"tenants": {"hosts": hosts}}}}, handle, indent=1)
+    return path
+
+
+def change_one_workflow(inventory):
+    """A reviewed change of the tree's first workflow (a new key in its flow definition); returns its name."""
+    extracted = os.path.join(os.path.dirname(inventory), "exports", "dev", "extracted")
+    name = sorted(os.listdir(extracted))[0]
+    path = os.path.join(extracted, name, "flow_definition.json")
+    with open(path, encoding="utf-8") as handle:
+        document = json.load(handle)
+    document["benchReviewedChange"] = "one workflow changed"
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(document, handle)
+    return name
+
+
+def fleet_case(emu, workdir, tree, tenants, forks, count):
+    """The three runs of a stage of `tenants` tenants with `forks` forks, from tenants that hold none of the tree
+    (each run checked: every workflow created, then no import, then one import per tenant)."""
+    emu.reset()
+    inventory = fleet_project(emu, workdir, tree, tenants)
+    runs = {}
+    for kind, expected in (("first", tenants * count), ("unchanged", 0), ("one_changed", tenants)):
+        if kind == "one_changed":
+            change_one_workflow(inventory)
+        run = run_playbook(emu, os.path.dirname(inventory), "promote", inventory, 0, jobs=False,
+                           extra=["-f", str(forks), "-e", "promote_workflows_compare=changed"])
+        if run.counts["imports"] != expected:
+            raise RuntimeError("fleet %d x %d, %s: expected %d imports, the emulator saw %d"
+                               % (tenants, count, kind, expected, run.counts["imports"]))
+        print("fleet N=%-3d forks=%-2d %-12s wall %7.2f s, cpu %7.2f s, rss %5.0f MB, %s" % (
+            tenants, forks, kind, run.wall, run.cpu, run.max_rss_mb, run.counts), flush=True)
+        runs[kind] = run
+    return runs
+
+
+def fleet_section(_emu, workdir, args):
+    """One stage of N tenants x the fleet's workflows (N = 1 is one environment's time), each N with each of the
+    forks: {(N, forks): {kind: Run}}."""
+    sizes, count = args.sizes["fleet"], args.sizes["fleet_workflows"]
+    results = {}
+    with fleet_emulator(max(sizes), count, args.fleet_duration) as emu:
+        tree = fleet_tree(emu, workdir, count)
+        for tenants in sizes:
+            for forks in ([1] if tenants == 1 else args.fleet_forks):
+                results[(tenants, forks)] = fleet_case(emu, workdir, tree, tenants, forks, count)
+    return {"runs": results, "workflows": count, "duration": args.fleet_duration}
+
+
+# --- Ansible's start-up per environment, the promote role before and now ---------------------
+
+
+def collection_at(workdir, ref):
+    """The collection as it was at git ref ref, in a collections directory of its own; that directory."""
+    root = os.path.join(workdir, "collections-at-ref")
+    shutil.rmtree(root, ignore_errors=True)
+    dest = os.path.join(root, "ansible_collections", "koreai", "ai_for_process")
+    os.makedirs(dest)
+    archive = subprocess.run(["git", "-C", REPO, "archive", ref], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", dest], input=archive, check=True)
+    return root
+
+
+def startup_runs(emu, workdir, tree, tenants, variant, args):
+    """Unchanged reruns (after an untimed first promotion) of one environment and of `tenants`, forks 1, one
+    workflow each: {1: [Run], tenants: [Run]}. variant: (collections directory or None, compare)."""
+    collections, compare = variant
+    environment = {"ANSIBLE_COLLECTIONS_PATH": collections} if collections else None
+    # A playbook inside a collection's tree loads that collection first: run a copy from outside this one.
+    playbook = shutil.copy(PLAYBOOKS["promote_role"], workdir)
+    extra = ["-f", "1", "-e", "promote_workflows_compare=" + compare]
+    runs = {}
+    for size in (1, tenants):
+        emu.reset()
+        inventory = fleet_project(emu, workdir, tree, size, promote_workflows_gate=False,
+                                  promote_workflows_poll_interval=0.5)
+        workdir_of = os.path.dirname(inventory)
+        run_playbook(emu, workdir_of, playbook, inventory, 0, jobs=False, extra=extra, environment=environment)
+        runs[size] = repeat("startup %s compare=%s N=%d" % ("ref" if collections else "now", compare, size),
+                            repeats(args, True), run_playbook, emu, workdir_of, playbook, inventory, 0, jobs=False,
+                            extra=extra, environment=environment)
+    return runs
+
+
+def startup_section(_emu, workdir, args):
+    """The promote role's cost per environment: this tree's role (compare all and changed) and, with --startup-ref,
+    the role at that ref: {label: {size: [Run]}}."""
+    tenants = args.sizes["startup_envs"]
+    variants = {"now, compare: all": (None, "all"), "now, compare: changed": (None, "changed")}
+    if args.startup_ref:
+        variants = dict({"before (%s)" % args.startup_ref: (collection_at(workdir, args.startup_ref), "all")}, **variants)
+    with fleet_emulator(tenants, 1, 0.1) as emu:
+        tree = fleet_tree(emu, workdir, 1)
+        return {"tenants": tenants, "runs": {label: startup_runs(emu, workdir, tree, tenants, variant, args)
+                                             for label, variant in variants.items()}}
+
+
 # --- the poll schedule on its own -----------------------------------------------------------
 
 
@@ -596,6 +755,68 @@ def report_import(rep, results, duration=1.0):
                rerun <= duration + SCALE_MARGIN)
 
 
+def report_fleet(rep, fleet):
+    runs, count = fleet["runs"], fleet["workflows"]
+    one = runs[(1, 1)]
+    rep.add("## A fleet: one stage of N tenants x %d workflows, T = %s s" % (count, fmt(fleet["duration"])), "",
+            "`koreai.ai_for_process.promote -f FORKS -e promote_workflows_compare=changed` over one stage (the group "
+            "`tenants`) on one emulator host; N = 1 is one environment's time. CPU: ansible-playbook, its workers and "
+            "the module processes; peak RSS: the largest of them; requests per workflow: every request the emulator "
+            "saw / (N x %d); the bound: %s x (N / forks), in one environment's times." % (count, fmt(FLEET_TARGET)), "",
+            "| N | forks | run | wall s | ratio to one environment | bound | controller CPU s | emulator CPU s | "
+            "peak RSS MB | requests/wf | export jobs | imports |", "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for (tenants, forks), kinds in sorted(runs.items()):
+        for kind, title in FLEET_KINDS.items():
+            run, ratio, bound = kinds[kind], kinds[kind].wall / one[kind].wall, FLEET_TARGET * tenants / forks
+            rep.add("| %d | %d | %s | %s | %sx | %s | %s | %s | %s | %s | %d | %d |" % (
+                tenants, forks, title, fmt(run.wall, 2), fmt(ratio, 2), fmt(bound, 1) + "x" if tenants >= forks else "-",
+                fmt(run.cpu), fmt(run.server_cpu), fmt(run.max_rss_mb, 0), fmt(run.counts["requests"] / (tenants * count), 2),
+                run.counts["posts"], run.counts["imports"]))
+            if tenants == FLEET_TARGET_SIZE:
+                rep.target("%d tenants, forks %d, %s: wall <= %s x (%d / %d) x one environment's" % (
+                    tenants, forks, title, fmt(FLEET_TARGET), tenants, forks), "%sx (bound %sx)" % (
+                    fmt(ratio, 2), fmt(bound, 1)), ratio <= bound)
+    report_fleet_targets(rep, runs, count)
+    rep.add("")
+
+
+def report_fleet_targets(rep, runs, count):
+    """The fleet's targets that hold whatever the controller's cores: requests, CPU per tenant, memory."""
+    requests = max(kinds["unchanged"].counts["requests"] for kinds in runs.values())
+    rep.target("unchanged rerun with compare: changed sends no request, no export job (every N)",
+               "%d requests, %d export jobs" % (requests, max(kinds["unchanged"].counts["posts"] for kinds in runs.values())),
+               requests == 0)
+    largest = max(tenants for tenants, _forks in runs)
+    one = runs[(1, 1)]["unchanged"].cpu
+    per_tenant = max((kinds["unchanged"].cpu - one) / (tenants - 1) for (tenants, _forks), kinds in runs.items()
+                     if tenants == largest > 1)
+    rep.target("unchanged rerun, compare: changed: controller CPU per additional tenant <= %s s (N = %d)" % (
+        fmt(FLEET_CPU_PER_TENANT, 2), largest), "%s s" % fmt(per_tenant, 2), per_tenant <= FLEET_CPU_PER_TENANT)
+    one_changed = max(kinds["one_changed"].counts["requests"] / (tenants * count) for (tenants, _forks), kinds in runs.items())
+    rep.target("one workflow changed: requests per workflow of the fleet <= %s (every N)" % fmt(FLEET_REQUESTS_ONE_CHANGED),
+               fmt(one_changed, 2), one_changed <= FLEET_REQUESTS_ONE_CHANGED)
+    rss = max(run.max_rss_mb for kinds in runs.values() for run in kinds.values())
+    rep.target("peak RSS of any fleet run <= %d MB" % FLEET_RSS_MB, "%s MB" % fmt(rss, 0), rss <= FLEET_RSS_MB)
+
+
+def report_startup(rep, startup):
+    tenants = startup["tenants"]
+    rep.add("## The promote role per environment, before and now", "",
+            "Unchanged reruns of one workflow per environment (T = 0.1 s), `-f 1` (the environments one after the "
+            "other), gate off, medians of %d runs each; per additional environment: (the run of %d environments - the "
+            "run of one) / %d." % (len(next(iter(startup["runs"].values()))[1]), tenants, tenants - 1), "",
+            "| role | tasks started, one environment | wall, one environment s | wall, %d environments s | per additional "
+            "environment: wall s | CPU s | requests |" % tenants, "|---|---:|---:|---:|---:|---:|---:|")
+    for label, runs in startup["runs"].items():
+        one, many = runs[1], runs[tenants]
+        cpu_one, cpu_many = (statistics.median(run.cpu for run in side) for side in (one, many))
+        rep.add("| %s | %d | %s | %s | %s | %s | %s |" % (
+            label, len(one[0].tasks), fmt(median_wall(one), 2), fmt(median_wall(many), 2),
+            fmt((median_wall(many) - median_wall(one)) / (tenants - 1), 3), fmt((cpu_many - cpu_one) / (tenants - 1), 3),
+            fmt(many[0].counts["requests"] / tenants, 1)))
+    rep.add("")
+
+
 def task_spans(run):
     """(name, seconds) of each task of a run, from its start to the next task's start (the last: to its end);
     a task that made API requests is split into start-up, HTTP and finish."""
@@ -688,6 +909,10 @@ def report(args, results, download, load_before, profile_path):
     report_overhead(rep, results)
     if "memory" in results:
         report_memory(rep, results["memory"])
+    if "fleet" in results:
+        report_fleet(rep, results["fleet"])
+    if "startup" in results:
+        report_startup(rep, results["startup"])
     info = machine()
     head = [
         "# Benchmark: the export_workflows role and workflow_import against hand-written playbooks", "",
@@ -708,7 +933,8 @@ def report(args, results, download, load_before, profile_path):
 
 
 SECTION_FUNCTIONS = {"ratio": ratio_section, "scale": scale_section, "overshoot": overshoot_section,
-                     "import": import_section, "overhead": overhead_section, "memory": memory_section}
+                     "import": import_section, "overhead": overhead_section, "memory": memory_section,
+                     "fleet": fleet_section, "startup": startup_section}
 
 
 def main(argv=None):
@@ -723,7 +949,7 @@ def main(argv=None):
     try:
         with Emulator.start(*emulator_args, python=sys.executable) as emu:
             download = download_cost(emu, 0.2)
-            for section in SECTIONS:
+            for section in SECTIONS + OPTIONAL_SECTIONS:
                 if section in args.sections and not (section == "memory" and not args.sizes["memory_mb"]):
                     results[section] = SECTION_FUNCTIONS[section](emu, workdir, args)
             if args.py_spy:

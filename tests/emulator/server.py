@@ -766,6 +766,20 @@ def parse_keys(text):
     return keys
 
 
+def fleet_keys(count):
+    """``env=key,...`` of count tenant environments: tenant-001=kg-fleet-tenant-001, ... (wider past 999)."""
+    width = max(3, len(str(count)))
+    names = ["tenant-%0*d" % (width, number) for number in range(1, count + 1)]
+    return ",".join("%s=kg-fleet-%s" % (name, name) for name in names)
+
+
+def with_fleet(keys, count):
+    """The --keys text with the --fleet tenants after it; ValueError for a negative count."""
+    if count < 0:
+        raise ValueError("--fleet must be 0 or more, got %d" % count)
+    return ",".join(part for part in (keys, fleet_keys(count)) if part)
+
+
 def check_shape(shape, allow_mixed=False):
     """Raise ValueError for an unknown shape name."""
     if shape not in SHAPES and not (allow_mixed and shape == "mixed"):
@@ -1803,6 +1817,7 @@ def parse_args(argv):
     add("--state-file", help="write the READY JSON document here (atomically)")
     add("--cert-dir", help="where the test CA and server certificate are created/cached")
     add("--keys", default=DEFAULT_KEYS, help="env=key,... (each key selects one environment)")
+    add("--fleet", type=int, default=0, help="also serve N tenant environments tenant-001... (keys kg-fleet-tenant-001...)")
     add("--workflows", type=int, default=60, help="generated workflows per environment")
     add("--catalog", help="JSON file {env: [{workflow_id, flow_id, name}, ...]} seeding the catalog")
     add("--job-duration", type=float, default=0.5, help="seconds an export stays IN_PROGRESS")
@@ -1832,6 +1847,7 @@ def parse_args(argv):
         check_shape(args.shape, allow_mixed=True)
         args.fault_kinds = parse_list(args.fault_kinds)
         check_faults(args.fault_kinds)
+        args.keys = with_fleet(args.keys, args.fleet)
         parse_keys(args.keys)
         args.path_prefix = check_prefix(args.path_prefix)
         check_new_config({"upload_limit": args.upload_limit, "large_json_bytes": args.large_json_bytes})

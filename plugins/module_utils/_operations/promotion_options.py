@@ -24,6 +24,7 @@ def promotion_argument_spec():
     spec.update(classifier_argument_spec())
     spec.update(
         mode=dict(type="str", choices=["promote", "drift"], default="promote"),
+        compare=dict(type="str", choices=["all", "changed"], default="all"),
         environment=dict(type="str"),
         src=dict(type="str", default=""),
         exported_src=dict(type="str", default=""),

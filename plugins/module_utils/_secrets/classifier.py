@@ -122,10 +122,16 @@ class Classifier:
         self.value_patterns = tuple(re.compile(pattern, re.IGNORECASE) for pattern in VALUE_PATTERNS) + _compiled(
             secret_value_patterns, "secret_value_patterns")
         self.declarations = declarations or Declarations()
+        self._key_strengths = {}  # key -> its strength: documents repeat their keys, the patterns are many
 
     def key_strength(self, key):
         """``"strong"`` when a key names a secret whatever is under it, ``"weak"`` when only text under it is one,
         else None."""
+        if key not in self._key_strengths:
+            self._key_strengths[key] = self._strength_of(key)
+        return self._key_strengths[key]
+
+    def _strength_of(self, key):
         norm = normalised_key(key)
         if not norm or any(fnmatch.fnmatchcase(norm, pattern) for pattern in self.not_keys):
             return None

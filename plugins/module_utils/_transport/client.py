@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.connection import api_key_problem, ca_path_problem
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.errors import ApiError, DownloadError, KoreaiError
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._core.masking import scrub
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.host_slots import HostSlots
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.http_errors import (
     is_router_404, plain_http_message, rerun_hint,
 )
@@ -65,6 +66,7 @@ class ApiClient:
         self.timeout = timeout
         self.retries = retries
         self.throttle = Throttle()
+        self.slots = HostSlots(self.origin)  # shared with the controller's other module processes of this host
         self._routes = {}  # call -> the route spelling this server answered
         self.kind = kind_named(kind)
         self.refuse_plain_http = self.origin.startswith("https:") and not allow_http_downloads
@@ -132,7 +134,8 @@ class ApiClient:
         self._deadlines.current = deadline
         try:
             self.throttle.wait(None if deadline is None else deadline - time.monotonic())
-            response = self._request(session, method, url, **kwargs)
+            with self.slots.slot():
+                response = self._request(session, method, url, **kwargs)
         finally:
             self._deadlines.current = None
         response.error_statuses_retried = session is not self._post_session

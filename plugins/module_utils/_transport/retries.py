@@ -14,6 +14,7 @@ import math
 import threading
 import time
 
+from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.host_slots import slot_given_back
 from ansible_collections.koreai.ai_for_process.plugins.module_utils._transport.requests_lib import Retry, urllib3_exceptions
 
 RETRYABLE_GET_STATUSES = (429, 500, 502, 503, 504)
@@ -95,7 +96,8 @@ def _retry_class(throttle, may_start_a_job, bound):
         def sleep(self, response=None):
             if response is not None and response.status == 429:
                 throttle.pause(self.get_retry_after(response) or self.get_backoff_time())
-            super().sleep(response)
+            with slot_given_back():  # a tenant told to wait waits alone
+                super().sleep(response)
 
     return SharedRetry
 

@@ -128,6 +128,20 @@ def test_admin_shutdown_and_log_file(tmp_path):
     assert emu.process.returncode is not None
 
 
+def test_fleet_serves_tenants_with_their_own_keys_workflows_and_secrets():
+    """--fleet N adds N tenant environments after --keys, each its own key, catalog and variable values."""
+    emu = Emulator.start("--no-https", "--keys", "dev=kg-one", "--fleet", "3", "--workflows", "2")
+    try:
+        assert list(emu.keys) == ["dev", "tenant-001", "tenant-002", "tenant-003"]
+        assert emu.keys["tenant-002"] == "kg-fleet-tenant-002"
+        assert [wf["workflow_id"] for wf in emu.catalog("tenant-003")] == ["a-0001", "a-0002"]
+        assert post_export(emu, "a-0001", env="tenant-002").status_code == 200
+        assert [entry["env"] for entry in emu.log()] == ["tenant-002"]
+        assert set(emu.secrets("tenant-001", "a-0001")).isdisjoint(emu.secrets("tenant-002", "a-0001"))
+    finally:
+        emu.stop()
+
+
 def test_daemon_mode_and_idle_exit(tmp_path):
     """--daemon returns once ready with the state file written; --idle-exit stops the server."""
     state = tmp_path / "state.json"

@@ -274,3 +274,77 @@ def test_a_host_that_is_no_stage_is_skipped(project):
     result = promote(FakeAction({}), project, environment="dev", hosts=("dev", "staging"),
                      hostvars={"dev": {}, "staging": {"promote_workflows_host": "https://s.example.invalid"}})
     assert result["skipped"] and "dev is not a stage" in result["skip_reason"]
+
+
+def imported_names(action):
+    """The names each workflow_import run was given, run by run."""
+    return [[item["name"] for item in args["workflows"]] for name, args, _check in action.calls if name == IMPORT]
+
+
+def first_promotion(project, **given):
+    promote(FakeAction({IMPORT: created({"wf-1": "a-1", "wf-2": "a-2"})}), project, arguments(**given))
+
+
+def test_compare_changed_trusts_the_state_and_an_unchanged_rerun_runs_no_module(project):
+    first_promotion(project)
+    action = FakeAction({})
+    result = promote(action, project, arguments(compare="changed"))
+    assert action.calls == []
+    assert [(entry["outcome"], entry["trusted"]) for entry in result["results"]] == [("unchanged", True)] * 2
+    assert result["changed"] is False and result["store_written"] is False
+    assert "2 unchanged workflows trusted to the promotion state, not compared" in "\n".join(result["summary_row"]["lines"])
+
+
+def test_compare_all_compares_every_workflow_whatever_the_state_records(project):
+    first_promotion(project)
+    action = FakeAction({IMPORT: unchanged})
+    result = promote(action, project)
+    assert imported_names(action) == [["wf-1", "wf-2"]]
+    assert [entry["trusted"] for entry in result["results"]] == [False, False]
+
+
+def test_compare_changed_imports_only_the_workflow_whose_content_changed(project):
+    first_promotion(project)
+    flow = project / "exports" / "dev" / "extracted" / "wf-2" / "flow_definition.json"
+    flow.write_text(json.dumps({"nodes": [{"id": "n1", "prompt": "wf-2, reviewed again"}]}))
+    action = FakeAction({IMPORT: lambda args: {"results": [{"changed": True, "status": "SUCCESS", "deployed": True}]}})
+    result = promote(action, project, arguments(compare="changed"))
+    assert imported_names(action) == [["wf-2"]]
+    assert [(entry["name"], entry["outcome"], entry["trusted"]) for entry in result["results"]] == [
+        ("wf-1", "unchanged", True), ("wf-2", "updated", False)]
+    state = read(project / "exports" / "ids" / "staging.state.yml")["workflows"]
+    assert state["wf-2"]["source_digest"] == result["results"][1]["source_digest"] != state["wf-1"]["source_digest"]
+
+
+@pytest.mark.parametrize("record", [{"deployed": False}, {"imported": False}, {"source_digest": "0" * 64},
+                                    {"pending_id": "a-9"}, {"sent": "2026-01-01T00:00:00Z"}])
+def test_compare_changed_compares_what_the_state_does_not_record_as_held_and_deployed(project, record):
+    first_promotion(project)
+    state_file = project / "exports" / "ids" / "staging.state.yml"
+    state = read(state_file)
+    state["workflows"]["wf-1"].update(record)
+    state_file.write_text(yaml.safe_dump(state))
+    action = FakeAction({IMPORT: unchanged, DEPLOY: lambda args: {"results": [{"changed": True}]}})
+    promote(action, project, arguments(compare="changed"))
+    assert imported_names(action) == [["wf-1"]]
+
+
+def test_compare_changed_compares_a_workflow_given_another_id(project):
+    first_promotion(project)
+    action = FakeAction({IMPORT: unchanged})
+    promote(action, project, arguments(compare="changed", ids={"wf-2": "a-22"}))
+    assert imported_names(action) == [["wf-2"]]
+
+
+def test_given_values_are_recorded_keyed_by_the_api_key_and_a_change_is_compared(project):
+    first_promotion(project, env_variables={"wf-1": {"REGION": "eu-west-1"}})
+    state_text = (project / "exports" / "ids" / "staging.state.yml").read_text()
+    assert "eu-west-1" not in state_text and "given_digest" in state_text
+    trusted = FakeAction({})
+    promote(trusted, project, arguments(compare="changed", env_variables={"wf-1": {"REGION": "eu-west-1"}}))
+    assert trusted.calls == []
+    for changed in (arguments(compare="changed", env_variables={"wf-1": {"REGION": "eu-central-1"}}),
+                    arguments(compare="changed", env_variables={"wf-1": {"REGION": "eu-west-1"}}, api_key="kg-rotated")):
+        action = FakeAction({IMPORT: unchanged})
+        promote(action, project, changed)
+        assert imported_names(action) == [["wf-1"]]
