@@ -176,7 +176,7 @@ class GitStore:
     def relative(self, path):
         """path as the tree names it (relative to the checkout's top, with /); StoreError when outside."""
         relative = os.path.relpath(os.path.realpath(path), self.top)
-        if relative == os.curdir or relative.split(os.sep)[0] in (os.pardir, ".git"):
+        if relative == os.curdir or relative.split(os.sep, maxsplit=1)[0] in (os.pardir, ".git"):
             raise StoreError("%s is not a file of the checkout %s: the git store keeps the project's files only"
                              % (path, self.top))
         return relative.replace(os.sep, "/")
