@@ -16,7 +16,7 @@ description:
     order: a host with its own C(promote_workflows_host), or every host when none has one. So the source environment
     (dev, exported with M(koreai.ai_for_process.workflow_export)) is never a stage. The older variable C(promote_order)
     is still read when C(promote_workflows_hosts) is unset."
-  - The shipped playbook M(koreai.ai_for_process.promote) uses it; use it the same way in a playbook of your own.
+  - The shipped playbook C(koreai.ai_for_process.promote) uses it; use it the same way in a playbook of your own.
 options:
   _terms:
     description: None; the lookup reads the inventory and the variables above.

@@ -9,7 +9,7 @@ short_description: Promote reviewed workflows into one environment, keeping its 
 version_added: 0.5.0
 description:
   - Runs on the controller (an action plugin) for one inventory host, which stands for one target environment. The
-    M(koreai.ai_for_process.promote_workflows) role calls it once per environment; use it directly in a playbook of
+    P(koreai.ai_for_process.promote_workflows#role) role calls it once per environment; use it directly in a playbook of
     your own the same way.
   - "In one task: reads the environment's store (the ids file C(name -> workflow id), and C(<ids file stem>.state.yml),
     the content each workflow holds there and whether it is deployed) strictly, and locks it (C(<ids file>.lock)) for
@@ -22,7 +22,7 @@ description:
     anew when the server no longer has it), and refuses to create blindly a workflow whose creation was sent but
     never answered, naming the two ways to resolve it (O(ids) or O(recreate))."
   - "Stages: the environments are promoted stage after stage, each stage an inventory pattern from
-    C(promote_workflows_hosts) (see the M(koreai.ai_for_process.promotion_stages) lookup). An environment is promoted
+    C(promote_workflows_hosts) (see the P(koreai.ai_for_process.promotion_stages#lookup) lookup). An environment is promoted
     only to the content every environment of the stage before it holds and has deployed, as their state records it
     (the digest of the reviewed content, not a flag); a plan (check mode) warns with the words the apply refuses with.
     A play whose batch holds two stages is refused: run one stage per batch (the koreai.ai_for_process.promote
@@ -82,7 +82,7 @@ options:
     type: str
   src:
     description:
-      - The source tree, as the M(koreai.ai_for_process.export_workflows) role writes it (C(<src>/extracted/<name>/)
+      - The source tree, as the P(koreai.ai_for_process.export_workflows#role) role writes it (C(<src>/extracted/<name>/)
         preferred, else C(<src>/<name>.zip)). The ids file and the report default to C(ids/) and C(promotions/) beside it.
     type: str
     default: ""
