@@ -61,7 +61,7 @@ RESULT_FIELDS = ("posts", "polls", "downloads", "uploads", "imports", "deploys")
 
 # The targets.
 RATIO_TARGET = 22.0
-FLOOR_TARGET = 1.35  # the role at most this many times the one-task floor
+FLOOR_TARGET = 1.6  # the role at most this many times the one-task floor (Ansible's own module start-up is the rest)
 SCALE_MARGIN = 2.5
 OVERSHOOT_SHARE = 0.35
 OVERSHOOT_DURATIONS = (0.5, 1.0, 3.0, 10.0)
