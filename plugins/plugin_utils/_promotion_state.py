@@ -238,10 +238,11 @@ def record_of(entry, result, deployed_later, previous, deploy):
     """One workflow's state after this run; the digests are the batch's, computed from what it handed over."""
     if result.get("not_started"):
         return previous
+    baseline = result.get("baseline") or previous.get("baseline")  # this import's, else the last one's
     if result.get("failed"):
         if _succeeded_import(result) and entry.get("workflow_id_after"):  # the deploy (or the verify) failed
             return _held(entry, False if result.get("deploy_dock_status_id") else previous.get("deployed", False),
-                         result.get("baseline") or previous.get("baseline"))
+                         baseline)
         workflow_id = entry.get("workflow_id_after")
         if workflow_id and (result.get("created") or previous.get("pending_id") == workflow_id):
             return {"pending_id": workflow_id, "imported": False, "deployed": False}
@@ -250,7 +251,7 @@ def record_of(entry, result, deployed_later, previous, deploy):
         deployed = bool(result.get("deployed")) if deploy else None
     else:
         deployed = deployed_later if deployed_later is not None else previous.get("deployed")
-    return _held(entry, deployed, result.get("baseline") or previous.get("baseline"))
+    return _held(entry, deployed, baseline)
 
 
 def next_state(ids, state, batch, results, deployed_later, deploy):
